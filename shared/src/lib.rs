@@ -1,0 +1,20 @@
+//! xtcmk: the domain of cross-tenant customer-managed-key onboarding on Azure.
+//!
+//! Typed ids and parsers, cloud profiles, the artefacts each phase builds (federated credential,
+//! Cosmos DB parameters, Atlas payload, admin-consent URL, the documents that cross between the
+//! provider and the customer), the HTTP stack and API clients, and the create-or-adopt steps.
+
+pub mod cli;
+pub mod cloud;
+pub mod http;
+pub mod ids;
+pub mod input;
+pub mod output;
+pub mod refusal;
+pub mod secret;
+
+pub use cloud::Cloud;
+pub use ids::{AppId, ObjectId, SubscriptionId, TenantId};
+pub use input::InputError;
+pub use refusal::Refusal;
+pub use secret::Secret;
