@@ -4,13 +4,21 @@
 //! Cosmos DB parameters, Atlas payload, admin-consent URL, the documents that cross between the
 //! provider and the customer), the HTTP stack and API clients, and the create-or-adopt steps.
 
+pub mod atlas;
 pub mod cli;
+pub mod clients;
 pub mod cloud;
+pub mod consent;
+pub mod cosmos;
+pub mod documents;
+pub mod fic;
 pub mod http;
 pub mod ids;
 pub mod input;
+pub mod key_uri;
 pub mod output;
 pub mod refusal;
+pub mod resource_id;
 pub mod secret;
 
 pub use cloud::Cloud;
