@@ -16,7 +16,9 @@ use super::claims::TokenClaims;
 use super::error::{AuthContext, CallInfo, HttpError, Service};
 use crate::{Cloud, InputError, Secret, TenantId};
 use azure_core::credentials::TokenCredential;
-use azure_core::http::ClientOptions;
+use azure_core::error::ErrorKind;
+use azure_core::http::policies::{Policy, PolicyResult};
+use azure_core::http::{ClientOptions, Context, Request};
 use azure_identity::{
     AzureCliCredential, AzureCliCredentialOptions, ClientAssertionCredentialOptions,
     ClientSecretCredential, ClientSecretCredentialOptions, ManagedIdentityCredential,
@@ -234,6 +236,41 @@ impl AuthSource {
             }
             _ => None,
         }
+    }
+}
+
+/// Keeps token-endpoint error answers whole: any non-2xx answer becomes an `HttpResponse` error
+/// carrying the raw response, which the error mapping reads as Entra's `error_description` and
+/// `AADSTS` code. Needed because `azure_identity` 1.0 parses `error_description` as a borrowed
+/// string and fails on the escaped line breaks every real Entra description contains
+/// (`…\r\nTrace ID: …`), losing status, code and trace id. Sits before the retry policy, so
+/// throttling is still retried first.
+#[derive(Debug)]
+pub(crate) struct TokenErrorPolicy;
+
+#[async_trait::async_trait]
+impl Policy for TokenErrorPolicy {
+    async fn send(
+        &self,
+        ctx: &Context,
+        request: &mut Request,
+        next: &[Arc<dyn Policy>],
+    ) -> PolicyResult {
+        let response = next[0].send(ctx, request, &next[1..]).await?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let raw = response.try_into_raw_response().await?;
+        let code = super::error::ParsedBody::parse(raw.body()).code;
+        Err(azure_core::Error::with_message(
+            ErrorKind::HttpResponse {
+                status,
+                error_code: code,
+                raw_response: Some(Box::new(raw)),
+            },
+            format!("the token endpoint answered {}", u16::from(status)),
+        ))
     }
 }
 

@@ -189,8 +189,12 @@ impl Inner {
             (*self.settings).clone(),
             self.sleeper.clone(),
         ));
+        let mut per_call: Vec<Arc<dyn Policy>> = vec![retry, Arc::new(UserAgentPrefix)];
+        if service == Service::Login {
+            per_call.insert(0, Arc::new(super::auth::TokenErrorPolicy));
+        }
         ClientOptions {
-            per_call_policies: vec![retry, Arc::new(UserAgentPrefix)],
+            per_call_policies: per_call,
             retry: RetryOptions::none(),
             transport: Some(self.transport.clone()),
             logging: LoggingOptions {
