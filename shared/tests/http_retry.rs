@@ -49,6 +49,28 @@ async fn throttled_twice_then_ok_takes_three_attempts_and_waits_as_told() {
 }
 
 #[tokio::test]
+async fn one_pipeline_per_audience_and_tenant_shares_its_token() {
+    let scripted = Scripted::new();
+    scripted.on(Method::Get, RG, vec![json(200, j!({}))]);
+    let (stack, _, credential) = new_stack(&scripted, zero_time());
+    for _ in 0..3 {
+        let _: Option<Value> = stack.arm(None).unwrap().get(RG, API).await.unwrap();
+    }
+    assert_eq!(
+        credential.scopes.lock().unwrap().len(),
+        1,
+        "one token for three clients"
+    );
+    let other: xtcmk::TenantId = "22222222-2222-2222-2222-222222222222".parse().unwrap();
+    let _: Option<Value> = stack.arm(Some(&other)).unwrap().get(RG, API).await.unwrap();
+    assert_eq!(
+        credential.scopes.lock().unwrap().len(),
+        2,
+        "another tenant, another pipeline"
+    );
+}
+
+#[tokio::test]
 async fn default_sleeper_records_waits_on_the_stack() {
     let scripted = Scripted::new();
     scripted.on(

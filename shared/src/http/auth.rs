@@ -15,10 +15,11 @@
 use super::claims::TokenClaims;
 use super::error::{AuthContext, CallInfo, HttpError, Service};
 use crate::{Cloud, InputError, Secret, TenantId};
-use azure_core::credentials::TokenCredential;
+use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
 use azure_core::error::ErrorKind;
 use azure_core::http::policies::{Policy, PolicyResult};
 use azure_core::http::{ClientOptions, Context, Request};
+use azure_core::time::OffsetDateTime;
 use azure_identity::{
     AzureCliCredential, AzureCliCredentialOptions, ClientAssertionCredentialOptions,
     ClientSecretCredential, ClientSecretCredentialOptions, ManagedIdentityCredential,
@@ -274,6 +275,43 @@ impl Policy for TokenErrorPolicy {
     }
 }
 
+/// Caches tokens per scope until five minutes before they expire. The Azure CLI credential
+/// has no cache of its own and would run `az` for every new pipeline and claims check.
+#[derive(Debug)]
+struct CachedCredential {
+    inner: Arc<dyn TokenCredential>,
+    tokens: tokio::sync::Mutex<HashMap<Vec<String>, AccessToken>>,
+}
+
+impl CachedCredential {
+    fn new(inner: Arc<dyn TokenCredential>) -> Self {
+        Self {
+            inner,
+            tokens: tokio::sync::Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl TokenCredential for CachedCredential {
+    async fn get_token(
+        &self,
+        scopes: &[&str],
+        options: Option<TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<AccessToken> {
+        let key: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
+        // Held across the fetch so concurrent callers wait for one `az` run.
+        let mut tokens = self.tokens.lock().await;
+        let fresh_until = OffsetDateTime::now_utc() + azure_core::time::Duration::minutes(5);
+        if let Some(token) = tokens.get(&key).filter(|t| t.expires_on > fresh_until) {
+            return Ok(token.clone());
+        }
+        let token = self.inner.get_token(scopes, options).await?;
+        tokens.insert(key, token.clone());
+        Ok(token)
+    }
+}
+
 /// One cached credential per tenant (`None` = the source's own default tenant).
 pub struct Credentials {
     source: AuthSource,
@@ -360,10 +398,12 @@ impl Credentials {
     fn create(&self, tenant: Option<&TenantId>) -> azure_core::Result<Arc<dyn TokenCredential>> {
         let options = self.login_options.clone();
         Ok(match &self.source {
-            AuthSource::AzureCli => AzureCliCredential::new(Some(AzureCliCredentialOptions {
-                tenant_id: tenant.map(ToString::to_string),
-                ..Default::default()
-            }))?,
+            AuthSource::AzureCli => Arc::new(CachedCredential::new(AzureCliCredential::new(
+                Some(AzureCliCredentialOptions {
+                    tenant_id: tenant.map(ToString::to_string),
+                    ..Default::default()
+                }),
+            )?)),
             AuthSource::ClientSecret {
                 client_id,
                 secret,
@@ -518,6 +558,53 @@ mod tests {
             AuthSource::resolve(AuthMethod::Cli, &env(&bad_tenant)).unwrap(),
             AuthSource::AzureCli
         ));
+    }
+
+    #[derive(Debug, Default)]
+    struct Counting {
+        calls: std::sync::atomic::AtomicU32,
+        lifetime_minutes: i64,
+    }
+
+    #[async_trait::async_trait]
+    impl TokenCredential for Counting {
+        async fn get_token(
+            &self,
+            _: &[&str],
+            _: Option<TokenRequestOptions<'_>>,
+        ) -> azure_core::Result<AccessToken> {
+            let n = self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let expires = OffsetDateTime::now_utc()
+                + azure_core::time::Duration::minutes(self.lifetime_minutes);
+            Ok(AccessToken::new(format!("token-{n}"), expires))
+        }
+    }
+
+    #[tokio::test]
+    async fn cached_credential_reuses_fresh_tokens_only() {
+        let inner = Arc::new(Counting {
+            lifetime_minutes: 60,
+            ..Default::default()
+        });
+        let cached = CachedCredential::new(inner.clone());
+        let a = cached.get_token(&["scope-a"], None).await.unwrap();
+        let b = cached.get_token(&["scope-a"], None).await.unwrap();
+        assert_eq!(a.token.secret(), b.token.secret());
+        cached.get_token(&["scope-b"], None).await.unwrap();
+        assert_eq!(inner.calls.load(std::sync::atomic::Ordering::SeqCst), 2);
+
+        let short = Arc::new(Counting {
+            lifetime_minutes: 4,
+            ..Default::default()
+        });
+        let cached = CachedCredential::new(short.clone());
+        cached.get_token(&["scope-a"], None).await.unwrap();
+        cached.get_token(&["scope-a"], None).await.unwrap();
+        assert_eq!(
+            short.calls.load(std::sync::atomic::Ordering::SeqCst),
+            2,
+            "near expiry: refetched"
+        );
     }
 
     #[test]

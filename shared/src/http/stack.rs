@@ -22,13 +22,14 @@ use azure_core::http::policies::auth::BearerTokenAuthorizationPolicy;
 use azure_core::http::{
     ClientOptions, Context, HttpClient, LoggingOptions, Pipeline, Request, RetryOptions, Transport,
 };
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use url::Url;
 
 /// An API audience a token can be asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Audience {
     Arm,
     Graph,
@@ -127,6 +128,8 @@ impl HttpStackBuilder {
             recorder,
             transport,
             credentials: None,
+            clients: Mutex::new(HashMap::new()),
+            vaults: Mutex::new(HashMap::new()),
         };
         let login_options = stack.client_options(Service::Login);
         stack.credentials = Some(Credentials::new(source, stack.cloud.clone(), login_options));
@@ -169,7 +172,12 @@ struct Inner {
     recorder: Arc<ScaledSleeper>,
     transport: Transport,
     credentials: Option<Credentials>,
+    /// One pipeline per (service, base URL, tenant, audience), so its token cache is shared.
+    clients: Mutex<HashMap<ClientKey, ServiceClient>>,
+    vaults: Mutex<HashMap<(String, Option<TenantId>), KeyVaultClient>>,
 }
+
+type ClientKey = (Service, String, Option<TenantId>, Audience);
 
 impl Inner {
     fn cloud_configuration(&self) -> CloudConfiguration {
@@ -326,17 +334,28 @@ impl HttpStack {
         tenant: Option<&TenantId>,
         audience: Audience,
     ) -> Result<ServiceClient, HttpError> {
+        let key = (
+            service,
+            base.as_str().to_string(),
+            tenant.copied(),
+            audience,
+        );
+        if let Some(client) = lock(&self.inner.clients).get(&key) {
+            return Ok(client.clone());
+        }
         let credential = self.credentials().for_tenant(tenant)?;
         let scope = audience.scope(self.cloud());
         // Refuses plain-http URLs: tokens only travel over TLS.
         let bearer: Arc<dyn Policy> =
             Arc::new(BearerTokenAuthorizationPolicy::new(credential, [scope]));
-        Ok(self.service_client(
+        let client = self.service_client(
             service,
             base,
             vec![bearer],
             Some(self.credentials().context(tenant)),
-        ))
+        );
+        lock(&self.inner.clients).insert(key, client.clone());
+        Ok(client)
     }
 
     /// Azure Resource Manager as the principal signed in for `tenant`.
@@ -372,13 +391,19 @@ impl HttpStack {
         tenant: Option<&TenantId>,
         vault_url: &Url,
     ) -> Result<KeyVaultClient, HttpError> {
+        let key = (vault_url.as_str().to_string(), tenant.copied());
+        if let Some(client) = lock(&self.inner.vaults).get(&key) {
+            return Ok(client.clone());
+        }
         let credential = self.credentials().for_tenant(tenant)?;
-        KeyVaultClient::new(
+        let client = KeyVaultClient::new(
             vault_url,
             credential,
             self.client_options(Service::KeyVault),
             self.credentials().context(tenant),
-        )
+        )?;
+        lock(&self.inner.vaults).insert(key, client.clone());
+        Ok(client)
     }
 
     /// The Atlas Admin API v2 with `auth`.
@@ -396,6 +421,12 @@ impl HttpStack {
             .claims(tenant, &audience.scope(self.cloud()))
             .await
     }
+}
+
+/// Locks a cache, recovering from a poisoned lock (a panic elsewhere cannot corrupt a map of
+/// clients).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// A credential that always returns the same token, for embedding programs that already hold one.
