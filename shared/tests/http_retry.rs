@@ -289,6 +289,7 @@ async fn connection_errors_are_retried_for_idempotent_methods_only() {
         text.contains("gave up after 5 attempts") && text.contains("connection reset by peer"),
         "{text}"
     );
+    assert_eq!(text.matches("gave up").count(), 1, "{text}");
 }
 
 #[tokio::test]

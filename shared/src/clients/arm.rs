@@ -3,7 +3,9 @@
 //! A GET of a missing resource answers 404 `ResourceNotFound` and reads as `None`; a 404 that
 //! says a *container* is missing (`ResourceGroupNotFound`, `SubscriptionNotFound`,
 //! `ParentResourceNotFound`) stays an error, since the caller's scope is wrong, not the resource
-//! absent. Long-running writes are followed with [`crate::http::lro`].
+//! absent. Long-running writes are followed with [`crate::http::lro`]. Bodies are read as the
+//! caller's serde type: use `serde_json::Value` for untyped access and `serde::de::IgnoredAny`
+//! to ignore a body (`()` only accepts an empty one).
 
 use crate::http::lro;
 use crate::http::{ApiRequest, ApiResponse, HttpError, ServiceClient};

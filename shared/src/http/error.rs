@@ -588,7 +588,9 @@ pub(crate) fn chain_text(err: &(dyn std::error::Error + 'static)) -> String {
     while let Some(e) = current {
         let text = e.to_string();
         let text = text.trim();
-        if !text.is_empty() && !parts.iter().any(|p| p.contains(text)) {
+        // The attempt count is reported by the error itself, not repeated in its cause.
+        let is_gave_up = e.downcast_ref::<GaveUp>().is_some() || text.starts_with("gave up after");
+        if !text.is_empty() && !is_gave_up && !parts.iter().any(|p| p.contains(text)) {
             parts.push(text.to_string());
         }
         current = e.source();
