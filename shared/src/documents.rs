@@ -1,1 +1,928 @@
-//! (being written)
+//! The two documents that cross between the sides, as versioned JSON (`kind`, `schemaVersion`):
+//! the provider's **invitation** (phase 1 → customer) and the customer's **handoff** (phase 2 →
+//! provider). Neither carries anything secret. Parsing is strict: unknown fields, a wrong kind or
+//! version are refused, and every error names the JSON field (e.g. `handoff.keyUri`) and the fix.
+
+use crate::key_uri::{KeyStoreKind, KeyUri, VersionedKeyUri, check_key_version, check_vault_name};
+use crate::resource_id::{self, ROLE_ASSIGNMENT_TYPE, ResourceId};
+use crate::{AppId, Cloud, InputError, ObjectId, SubscriptionId, TenantId};
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::{Map, Value, json};
+use std::path::Path;
+use url::Url;
+
+/// The only schema version this build reads and writes.
+pub const SCHEMA_VERSION: u64 = 1;
+/// `kind` of an invitation.
+pub const INVITATION_KIND: &str = "xtcmk.invitation";
+/// `kind` of a handoff.
+pub const HANDOFF_KIND: &str = "xtcmk.handoff";
+
+/// What the customer's key will encrypt: decides the key URI form and the permissions granted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum EncryptionTarget {
+    /// Azure Cosmos DB: versionless key URI, wrapKey/unwrapKey.
+    Cosmos,
+    /// MongoDB Atlas: versioned key identifier, encrypt/decrypt.
+    Atlas,
+}
+
+impl EncryptionTarget {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            EncryptionTarget::Cosmos => "cosmos",
+            EncryptionTarget::Atlas => "atlas",
+        }
+    }
+}
+
+/// How the customer's vault grants the provider's service principal access to the key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum PermissionModel {
+    /// Azure RBAC role assignment (Key Vault Crypto Service Encryption User).
+    Rbac,
+    /// Vault access policy (get, wrapKey, unwrapKey).
+    AccessPolicy,
+}
+
+impl PermissionModel {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PermissionModel::Rbac => "rbac",
+            PermissionModel::AccessPolicy => "access-policy",
+        }
+    }
+}
+
+/// The provider's invitation: what the customer's admin needs to install the app and onboard.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Invitation {
+    /// The cloud's name (`AzureCloud`, `AzureChinaCloud`, `AzureUSGovernment`, or a profile's name).
+    pub cloud: String,
+    pub provider_tenant_id: TenantId,
+    pub app_id: AppId,
+    pub app_display_name: String,
+    pub admin_consent_url: Url,
+    /// Whether the consent URL carries a redirect URI registered on the app.
+    pub redirect_uri_registered: bool,
+    /// The exact command the customer runs next (see [`onboard_command`]).
+    pub next_command: String,
+}
+
+/// The customer's handoff: where the key is and who may use it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Handoff {
+    pub customer_tenant_id: TenantId,
+    pub subscription_id: SubscriptionId,
+    pub resource_group: String,
+    /// The vault (or Managed HSM) name; the same as the key URI's.
+    pub vault_name: String,
+    /// The key at its current version: serialised as `keyUri` (versionless) and `keyVersion`.
+    pub key: VersionedKeyUri,
+    /// The provider's app the grant is for.
+    pub app_id: AppId,
+    /// The app's service principal in the customer's tenant (the principal of the grant).
+    pub service_principal_object_id: ObjectId,
+    pub permission_model: PermissionModel,
+    pub target: EncryptionTarget,
+    /// The role assignment the customer made (RBAC only), so it can be found and revoked.
+    pub role_assignment_id: Option<ResourceId>,
+}
+
+const INVITATION_FIELDS: &[&str] = &[
+    "kind",
+    "schemaVersion",
+    "cloud",
+    "providerTenantId",
+    "appId",
+    "appDisplayName",
+    "adminConsentUrl",
+    "redirectUriRegistered",
+    "nextCommand",
+];
+const HANDOFF_FIELDS: &[&str] = &[
+    "kind",
+    "schemaVersion",
+    "customerTenantId",
+    "subscriptionId",
+    "resourceGroup",
+    "vaultName",
+    "keyUri",
+    "keyVersion",
+    "appId",
+    "servicePrincipalObjectId",
+    "permissionModel",
+    "target",
+    "roleAssignmentId",
+];
+
+/// The `--cloud` value that selects `cloud`, as a customer would type it.
+fn cloud_flag_value(cloud_arg: &str) -> Option<String> {
+    match cloud_arg.trim().to_ascii_lowercase().as_str() {
+        "" | "public" | "azurecloud" | "azure" => None,
+        _ => Some(cloud_arg.trim().to_string()),
+    }
+}
+
+/// Quotes a word for a POSIX shell when it holds anything beyond `[A-Za-z0-9_./:=@-]`.
+pub fn shell_quote(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_./:=@-".contains(c))
+    {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// `xtcmk-customer onboard --invitation <file> [--cloud <cloud>]`: the customer's next command.
+/// `cloud_arg` is the `--cloud` value the provider used (omitted when it is the public cloud).
+pub fn onboard_command(cloud_arg: &str, invitation_file: &str) -> String {
+    let mut cmd = format!(
+        "xtcmk-customer onboard --invitation {}",
+        shell_quote(invitation_file)
+    );
+    if let Some(c) = cloud_flag_value(cloud_arg) {
+        cmd.push_str(&format!(" --cloud {}", shell_quote(&c)));
+    }
+    cmd
+}
+
+/// Reads the fields of one JSON document, naming each as `{doc}.{field}` in errors.
+struct Fields {
+    doc: &'static str,
+    obj: Map<String, Value>,
+}
+
+impl Fields {
+    fn path(&self, name: &str) -> String {
+        format!("{}.{name}", self.doc)
+    }
+
+    fn shown(v: &Value) -> String {
+        match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }
+    }
+
+    fn missing(&self, name: &str, what: &str) -> InputError {
+        InputError::new(
+            self.path(name),
+            "",
+            format!("the field is missing; it holds {what}"),
+        )
+        .with_fix(format!(
+            "regenerate the {} with xtcmk, or add `{name}`",
+            self.doc
+        ))
+    }
+
+    fn string(&self, name: &str, what: &str) -> Result<String, InputError> {
+        match self.obj.get(name) {
+            None | Some(Value::Null) => Err(self.missing(name, what)),
+            Some(Value::String(s)) if s.trim().is_empty() => {
+                Err(
+                    InputError::new(self.path(name), "", format!("it is empty; it holds {what}"))
+                        .with_fix(format!("regenerate the {} with xtcmk", self.doc)),
+                )
+            }
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(other) => Err(InputError::new(
+                self.path(name),
+                Self::shown(other),
+                format!("must be a string ({what})"),
+            )
+            .with_fix(format!("regenerate the {} with xtcmk", self.doc))),
+        }
+    }
+
+    fn optional_string(&self, name: &str, what: &str) -> Result<Option<String>, InputError> {
+        match self.obj.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(_) => self.string(name, what).map(Some),
+        }
+    }
+
+    fn boolean(&self, name: &str, what: &str) -> Result<bool, InputError> {
+        match self.obj.get(name) {
+            None | Some(Value::Null) => Err(self.missing(name, what)),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(other) => Err(InputError::new(
+                self.path(name),
+                Self::shown(other),
+                format!("must be true or false ({what})"),
+            )
+            .with_fix(format!("regenerate the {} with xtcmk", self.doc))),
+        }
+    }
+
+    fn parsed<T>(
+        &self,
+        name: &str,
+        what: &str,
+        parse: impl FnOnce(&str, &str) -> Result<T, InputError>,
+    ) -> Result<T, InputError> {
+        let s = self.string(name, what)?;
+        parse(&self.path(name), &s)
+    }
+
+    fn one_of<T: Copy>(
+        &self,
+        name: &str,
+        what: &str,
+        options: &[(&str, T)],
+    ) -> Result<T, InputError> {
+        let s = self.string(name, what)?;
+        options
+            .iter()
+            .find(|(k, _)| *k == s)
+            .map(|(_, v)| *v)
+            .ok_or_else(|| {
+                let allowed: Vec<&str> = options.iter().map(|(k, _)| *k).collect();
+                InputError::new(
+                    self.path(name),
+                    &s,
+                    format!("must be one of {}", allowed.join(", ")),
+                )
+                .with_fix(format!("use one of {}", allowed.join(", ")))
+            })
+    }
+}
+
+/// Parses the envelope of a document: JSON object, `kind`, `schemaVersion`, no unknown fields.
+fn envelope(
+    doc: &'static str,
+    kind: &str,
+    known: &[&str],
+    source: &str,
+    text: &str,
+) -> Result<Fields, InputError> {
+    let regenerate = match doc {
+        "handoff" => "ask the customer for the handoff file `xtcmk-customer onboard` wrote",
+        _ => "ask the provider for the invitation file `xtcmk-provider setup` wrote",
+    };
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        InputError::new(
+            doc,
+            source,
+            format!(
+                "not valid JSON (line {}, column {}: {e})",
+                e.line(),
+                e.column()
+            ),
+        )
+        .with_fix(regenerate)
+    })?;
+    let Value::Object(obj) = value else {
+        return Err(
+            InputError::new(doc, source, "the document is not a JSON object").with_fix(regenerate),
+        );
+    };
+    let fields = Fields { doc, obj };
+    match fields.obj.get("kind") {
+        Some(Value::String(k)) if k == kind => {}
+        Some(Value::String(k)) if k == INVITATION_KIND || k == HANDOFF_KIND => {
+            let other = if k == INVITATION_KIND {
+                "an invitation"
+            } else {
+                "a handoff"
+            };
+            let wanted = if doc == "invitation" {
+                "an invitation"
+            } else {
+                "a handoff"
+            };
+            return Err(InputError::new(
+                fields.path("kind"),
+                k,
+                format!("this file is {other}, not {wanted}"),
+            )
+            .with_fix(regenerate));
+        }
+        Some(other) => {
+            return Err(InputError::new(
+                fields.path("kind"),
+                Fields::shown(other),
+                format!("not an xtcmk {doc} (kind must be `{kind}`)"),
+            )
+            .with_fix(regenerate));
+        }
+        None => {
+            return Err(InputError::new(
+                fields.path("kind"),
+                "",
+                format!("the field is missing; this is not an xtcmk {doc}"),
+            )
+            .with_fix(regenerate));
+        }
+    }
+    match fields.obj.get("schemaVersion") {
+        Some(Value::Number(n)) if n.as_u64() == Some(SCHEMA_VERSION) => {}
+        Some(Value::Number(n)) if n.as_u64().is_some_and(|v| v > SCHEMA_VERSION) => {
+            return Err(InputError::new(
+                fields.path("schemaVersion"),
+                n.to_string(),
+                format!("written by a newer xtcmk; this one reads version {SCHEMA_VERSION}"),
+            )
+            .with_fix("upgrade xtcmk, or ask for a file written with schemaVersion 1"));
+        }
+        Some(other) => {
+            return Err(InputError::new(
+                fields.path("schemaVersion"),
+                Fields::shown(other),
+                format!("unsupported schema version; this xtcmk reads version {SCHEMA_VERSION}"),
+            )
+            .with_fix(regenerate));
+        }
+        None => {
+            return Err(
+                InputError::new(fields.path("schemaVersion"), "", "the field is missing")
+                    .with_fix(regenerate),
+            );
+        }
+    }
+    if let Some(unknown) = fields.obj.keys().find(|k| !known.contains(&k.as_str())) {
+        let suggestion = known
+            .iter()
+            .find(|k| k.eq_ignore_ascii_case(unknown))
+            .map(|k| format!("did you mean `{k}`? "))
+            .unwrap_or_default();
+        return Err(InputError::new(
+            fields.path(unknown),
+            Fields::shown(&fields.obj[unknown]),
+            format!("unknown field (a {doc} has: {})", known.join(", ")),
+        )
+        .with_fix(format!(
+            "{suggestion}remove the field; {doc} files are written by xtcmk and read strictly"
+        )));
+    }
+    Ok(fields)
+}
+
+fn read_text(flag: &str, path: &Path, doc: &str, how_to_get: &str) -> Result<String, InputError> {
+    let shown = path.display().to_string();
+    match std::fs::read_to_string(path) {
+        Ok(t) => Ok(t),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(
+                InputError::new(flag, shown, format!("the {doc} file does not exist"))
+                    .with_fix(how_to_get.to_string()),
+            )
+        }
+        Err(e) => Err(
+            InputError::new(flag, shown, format!("the {doc} file cannot be read ({e})"))
+                .with_fix(how_to_get.to_string()),
+        ),
+    }
+}
+
+fn pretty(value: &Value) -> String {
+    let mut s = serde_json::to_string_pretty(value).expect("documents serialise");
+    s.push('\n');
+    s
+}
+
+impl Invitation {
+    /// The document as JSON (kind and schemaVersion first).
+    pub fn to_value(&self) -> Value {
+        json!({
+            "kind": INVITATION_KIND,
+            "schemaVersion": SCHEMA_VERSION,
+            "cloud": self.cloud,
+            "providerTenantId": self.provider_tenant_id,
+            "appId": self.app_id,
+            "appDisplayName": self.app_display_name,
+            "adminConsentUrl": self.admin_consent_url.as_str(),
+            "redirectUriRegistered": self.redirect_uri_registered,
+            "nextCommand": self.next_command,
+        })
+    }
+
+    /// Pretty JSON with a final newline, as written to a file.
+    pub fn to_json(&self) -> String {
+        pretty(&self.to_value())
+    }
+
+    /// Parses an invitation for `cloud`; `source` names where the text came from.
+    pub fn parse(text: &str, source: &str, cloud: &Cloud) -> Result<Self, InputError> {
+        let f = envelope(
+            "invitation",
+            INVITATION_KIND,
+            INVITATION_FIELDS,
+            source,
+            text,
+        )?;
+        let cloud_name = f.string("cloud", "the name of the provider's Azure cloud")?;
+        if cloud_name != cloud.name {
+            return Err(InputError::new(f.path("cloud"), &cloud_name, format!("the invitation is for {cloud_name}, but the selected cloud is {}", cloud.name))
+                .with_fix(format!("pass --cloud for {cloud_name} (public, china, usgov or the profile file the provider names)")));
+        }
+        let provider_tenant_id = f.parsed(
+            "providerTenantId",
+            "the provider's tenant id",
+            TenantId::parse_field,
+        )?;
+        let app_id = f.parsed("appId", "the provider app's client id", AppId::parse_field)?;
+        let app_display_name = f.string("appDisplayName", "the provider app's display name")?;
+        if app_display_name.chars().count() > 256 {
+            return Err(InputError::new(
+                f.path("appDisplayName"),
+                &app_display_name,
+                "longer than 256 characters",
+            )
+            .with_fix("regenerate the invitation with xtcmk"));
+        }
+        let admin_consent_url =
+            f.parsed("adminConsentUrl", "the admin-consent URL", |field, v| {
+                let url = Url::parse(v).map_err(|e| {
+                    InputError::new(field, v, format!("not a URL ({e})"))
+                        .with_fix("regenerate the invitation with xtcmk")
+                })?;
+                if url.scheme() != "https" || !url.path().ends_with("/adminconsent") {
+                    return Err(InputError::new(field, v, "not an https …/adminconsent URL")
+                        .with_fix("regenerate the invitation with xtcmk"));
+                }
+                Ok(url)
+            })?;
+        let redirect_uri_registered = f.boolean(
+            "redirectUriRegistered",
+            "whether the consent URL carries a registered redirect URI",
+        )?;
+        let next_command = f.string("nextCommand", "the command the customer runs next")?;
+        if !next_command.starts_with("xtcmk-customer ") {
+            return Err(InputError::new(
+                f.path("nextCommand"),
+                &next_command,
+                "not an xtcmk-customer command",
+            )
+            .with_fix("regenerate the invitation with xtcmk"));
+        }
+        Ok(Self {
+            cloud: cloud_name,
+            provider_tenant_id,
+            app_id,
+            app_display_name,
+            admin_consent_url,
+            redirect_uri_registered,
+            next_command,
+        })
+    }
+
+    /// Reads an invitation file; `flag` names the option that gave the path.
+    pub fn read_from_file(flag: &str, path: &Path, cloud: &Cloud) -> Result<Self, InputError> {
+        let text = read_text(
+            flag,
+            path,
+            "invitation",
+            "pass the invitation file the provider sent (written by `xtcmk-provider setup`)",
+        )?;
+        Self::parse(&text, &path.display().to_string(), cloud)
+    }
+}
+
+impl Handoff {
+    /// The document as JSON (kind and schemaVersion first; `keyUri` versionless, `keyVersion` apart).
+    pub fn to_value(&self) -> Value {
+        let mut v = json!({
+            "kind": HANDOFF_KIND,
+            "schemaVersion": SCHEMA_VERSION,
+            "customerTenantId": self.customer_tenant_id,
+            "subscriptionId": self.subscription_id,
+            "resourceGroup": self.resource_group,
+            "vaultName": self.vault_name,
+            "keyUri": self.key.versionless(),
+            "keyVersion": self.key.version(),
+            "appId": self.app_id,
+            "servicePrincipalObjectId": self.service_principal_object_id,
+            "permissionModel": self.permission_model,
+            "target": self.target,
+        });
+        if let Some(ra) = &self.role_assignment_id {
+            v["roleAssignmentId"] = json!(ra);
+        }
+        v
+    }
+
+    /// Pretty JSON with a final newline, as written to a file.
+    pub fn to_json(&self) -> String {
+        pretty(&self.to_value())
+    }
+
+    /// The ARM id of the vault (or Managed HSM) that holds the key.
+    pub fn vault_id(&self) -> ResourceId {
+        match self.key.kind() {
+            KeyStoreKind::Vault => {
+                ResourceId::vault(self.subscription_id, &self.resource_group, &self.vault_name)
+            }
+            KeyStoreKind::ManagedHsm => ResourceId::in_resource_group(
+                self.subscription_id,
+                &self.resource_group,
+                "Microsoft.KeyVault",
+                "managedHSMs",
+                &self.vault_name,
+            ),
+        }
+    }
+
+    /// Parses a handoff for `cloud`; `source` names where the text came from.
+    pub fn parse(text: &str, source: &str, cloud: &Cloud) -> Result<Self, InputError> {
+        let f = envelope("handoff", HANDOFF_KIND, HANDOFF_FIELDS, source, text)?;
+        let customer_tenant_id = f.parsed(
+            "customerTenantId",
+            "the customer's tenant id",
+            TenantId::parse_field,
+        )?;
+        let subscription_id = f.parsed(
+            "subscriptionId",
+            "the subscription of the key's vault",
+            SubscriptionId::parse_field,
+        )?;
+        let resource_group = f.parsed(
+            "resourceGroup",
+            "the resource group of the key's vault",
+            |field, v| resource_id::check_resource_group_name(field, v).map(|()| v.to_string()),
+        )?;
+        let vault_name = f.parsed("vaultName", "the key vault's name", |field, v| {
+            check_vault_name(field, v, v).map(|()| v.to_string())
+        })?;
+        let key_uri = f.parsed("keyUri", "the key URI without version", |field, v| {
+            KeyUri::parse(cloud, field, v)
+        })?;
+        if let Some(version) = key_uri.version() {
+            return Err(InputError::new(
+                f.path("keyUri"),
+                key_uri.to_string(),
+                format!("it carries the version {version}; a handoff's keyUri is versionless"),
+            )
+            .with_fix(format!(
+                "set keyUri to {} and keyVersion to {version}",
+                key_uri.versionless()
+            )));
+        }
+        if !key_uri.vault_name().eq_ignore_ascii_case(&vault_name) {
+            return Err(InputError::new(f.path("vaultName"), &vault_name, format!("it differs from the vault `{}` in keyUri", key_uri.vault_name()))
+                .with_fix("regenerate the handoff with xtcmk-customer; vaultName and keyUri must name the same vault"));
+        }
+        let key_version = f.parsed("keyVersion", "the key's current version", |field, v| {
+            check_key_version(field, v, v).map(|()| v.to_string())
+        })?;
+        let key = key_uri
+            .versionless()
+            .with_version(&f.path("keyVersion"), &key_version)?;
+        let app_id = f.parsed("appId", "the provider app's client id", AppId::parse_field)?;
+        let service_principal_object_id = f.parsed(
+            "servicePrincipalObjectId",
+            "the object id of the app's service principal in the customer's tenant",
+            ObjectId::parse_field,
+        )?;
+        if *service_principal_object_id.as_uuid() == *app_id.as_uuid() {
+            return Err(InputError::new(f.path("servicePrincipalObjectId"), service_principal_object_id.to_string(), "it equals the app id; grants take the service principal's object id, never the app id")
+                .with_fix("`az ad sp show --id <app id> --query id -o tsv` in the customer's tenant prints the object id"));
+        }
+        let permission_model = f.one_of(
+            "permissionModel",
+            "how the key access was granted",
+            &[
+                ("rbac", PermissionModel::Rbac),
+                ("access-policy", PermissionModel::AccessPolicy),
+            ],
+        )?;
+        let target = f.one_of(
+            "target",
+            "what the key encrypts",
+            &[
+                ("cosmos", EncryptionTarget::Cosmos),
+                ("atlas", EncryptionTarget::Atlas),
+            ],
+        )?;
+        let role_assignment_id =
+            match f.optional_string("roleAssignmentId", "the role assignment's ARM id")? {
+                None => None,
+                Some(s) => Some(ResourceId::parse_typed(
+                    &f.path("roleAssignmentId"),
+                    &s,
+                    ROLE_ASSIGNMENT_TYPE,
+                )?),
+            };
+        if role_assignment_id.is_some() && permission_model == PermissionModel::AccessPolicy {
+            return Err(InputError::new(
+                f.path("roleAssignmentId"),
+                role_assignment_id
+                    .as_ref()
+                    .map(|r| r.to_string())
+                    .unwrap_or_default(),
+                "a role assignment id with permissionModel access-policy",
+            )
+            .with_fix("set permissionModel to rbac, or remove roleAssignmentId"));
+        }
+        Ok(Self {
+            customer_tenant_id,
+            subscription_id,
+            resource_group,
+            vault_name,
+            key,
+            app_id,
+            service_principal_object_id,
+            permission_model,
+            target,
+            role_assignment_id,
+        })
+    }
+
+    /// Reads a handoff file; `flag` names the option that gave the path.
+    pub fn read_from_file(flag: &str, path: &Path, cloud: &Cloud) -> Result<Self, InputError> {
+        let text = read_text(
+            flag,
+            path,
+            "handoff",
+            "pass the handoff file the customer sent (written by `xtcmk-customer onboard`)",
+        )?;
+        Self::parse(&text, &path.display().to_string(), cloud)
+    }
+}
+
+impl Serialize for Invitation {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_value().serialize(s)
+    }
+}
+
+impl Serialize for Handoff {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_value().serialize(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::consent::{ConsentTenant, admin_consent_url};
+
+    const KEY: &str =
+        "https://contoso-kv.vault.azure.net/keys/cmk/0123456789abcdef0123456789abcdef";
+
+    pub(crate) fn handoff() -> Handoff {
+        let key = KeyUri::parse(&Cloud::public(), "k", KEY)
+            .unwrap()
+            .versioned()
+            .unwrap();
+        let sub: SubscriptionId = "00000000-0000-0000-0000-0000000000aa".parse().unwrap();
+        Handoff {
+            customer_tenant_id: "22222222-2222-2222-2222-222222222222".parse().unwrap(),
+            subscription_id: sub,
+            resource_group: "rg-keys".into(),
+            vault_name: "contoso-kv".into(),
+            key,
+            app_id: "33333333-3333-3333-3333-333333333333".parse().unwrap(),
+            service_principal_object_id: "44444444-4444-4444-4444-444444444444".parse().unwrap(),
+            permission_model: PermissionModel::Rbac,
+            target: EncryptionTarget::Cosmos,
+            role_assignment_id: Some(
+                ResourceId::key(sub, "rg-keys", "contoso-kv", "cmk").extension(
+                    "Microsoft.Authorization",
+                    "roleAssignments",
+                    "55555555-5555-5555-5555-555555555555",
+                ),
+            ),
+        }
+    }
+
+    fn invitation() -> Invitation {
+        let app: AppId = "33333333-3333-3333-3333-333333333333".parse().unwrap();
+        Invitation {
+            cloud: "AzureCloud".into(),
+            provider_tenant_id: "11111111-1111-1111-1111-111111111111".parse().unwrap(),
+            app_id: app,
+            app_display_name: "Contoso SaaS CMK".into(),
+            admin_consent_url: admin_consent_url(
+                &Cloud::public(),
+                &ConsentTenant::Organizations,
+                &app,
+                None,
+            ),
+            redirect_uri_registered: false,
+            next_command: onboard_command("public", "invitation.json"),
+        }
+    }
+
+    fn edit(doc: &Value, f: impl FnOnce(&mut Map<String, Value>)) -> String {
+        let mut v = doc.clone();
+        f(v.as_object_mut().unwrap());
+        v.to_string()
+    }
+
+    #[test]
+    fn round_trips() {
+        let h = handoff();
+        let text = h.to_json();
+        assert!(
+            text.starts_with("{\n  \"kind\": \"xtcmk.handoff\",\n  \"schemaVersion\": 1,"),
+            "{text}"
+        );
+        assert!(text.contains("\"keyUri\": \"https://contoso-kv.vault.azure.net/keys/cmk\""));
+        assert_eq!(
+            Handoff::parse(&text, "h.json", &Cloud::public()).unwrap(),
+            h
+        );
+        assert_eq!(
+            h.vault_id().to_string(),
+            "/subscriptions/00000000-0000-0000-0000-0000000000aa/resourceGroups/rg-keys/providers/Microsoft.KeyVault/vaults/contoso-kv"
+        );
+        let i = invitation();
+        assert_eq!(
+            Invitation::parse(&i.to_json(), "i.json", &Cloud::public()).unwrap(),
+            i
+        );
+        assert_eq!(
+            i.next_command,
+            "xtcmk-customer onboard --invitation invitation.json"
+        );
+        assert_eq!(
+            onboard_command("/tmp/my profile.json", "inv.json"),
+            "xtcmk-customer onboard --invitation inv.json --cloud '/tmp/my profile.json'"
+        );
+    }
+
+    #[test]
+    fn strict_handoff_errors_name_the_field() {
+        let base = handoff().to_value();
+        let cases: Vec<(String, &str, &str)> = vec![
+            (
+                edit(&base, |m| {
+                    m.insert("keyURI".into(), json!("x"));
+                }),
+                "handoff.keyURI",
+                "did you mean `keyUri`?",
+            ),
+            (
+                edit(&base, |m| {
+                    m.insert("kind".into(), json!(INVITATION_KIND));
+                }),
+                "handoff.kind",
+                "this file is an invitation",
+            ),
+            (
+                edit(&base, |m| {
+                    m.insert("schemaVersion".into(), json!(2));
+                }),
+                "handoff.schemaVersion",
+                "newer xtcmk",
+            ),
+            (
+                edit(&base, |m| {
+                    m.remove("keyVersion");
+                }),
+                "handoff.keyVersion",
+                "missing",
+            ),
+            (
+                edit(&base, |m| {
+                    m.insert("keyUri".into(), json!(KEY));
+                }),
+                "handoff.keyUri",
+                "carries the version",
+            ),
+            (
+                edit(&base, |m| {
+                    m.insert(
+                        "keyUri".into(),
+                        json!("https://kv.vault.azure.com/keys/cmk"),
+                    );
+                }),
+                "handoff.keyUri",
+                "vault.azure.com",
+            ),
+            (
+                edit(&base, |m| {
+                    m.insert("vaultName".into(), json!("other-kv"));
+                }),
+                "handoff.vaultName",
+                "differs from the vault",
+            ),
+            (
+                edit(&base, |m| {
+                    m.insert("customerTenantId".into(), json!("contoso"));
+                }),
+                "handoff.customerTenantId",
+                "not a GUID",
+            ),
+            (
+                edit(&base, |m| {
+                    m.insert("permissionModel".into(), json!("RBAC"));
+                }),
+                "handoff.permissionModel",
+                "one of rbac, access-policy",
+            ),
+            (
+                edit(&base, |m| {
+                    m.insert("target".into(), json!(1));
+                }),
+                "handoff.target",
+                "must be a string",
+            ),
+            (
+                edit(&base, |m| {
+                    m.insert(
+                        "servicePrincipalObjectId".into(),
+                        json!("33333333-3333-3333-3333-333333333333"),
+                    );
+                }),
+                "handoff.servicePrincipalObjectId",
+                "equals the app id",
+            ),
+            (
+                edit(&base, |m| {
+                    m.insert(
+                        "roleAssignmentId".into(),
+                        json!("/subscriptions/00000000-0000-0000-0000-0000000000aa"),
+                    );
+                }),
+                "handoff.roleAssignmentId",
+                "not a Microsoft.Authorization/roleAssignments id",
+            ),
+            (
+                edit(&base, |m| {
+                    m.insert("permissionModel".into(), json!("access-policy"));
+                }),
+                "handoff.roleAssignmentId",
+                "access-policy",
+            ),
+        ];
+        for (text, field, needle) in cases {
+            let e = Handoff::parse(&text, "h.json", &Cloud::public()).unwrap_err();
+            assert_eq!(e.field, field, "{e}");
+            assert!(
+                format!("{} {}", e.problem, e.fix.clone().unwrap_or_default()).contains(needle),
+                "{needle}: {e} / {:?}",
+                e.fix
+            );
+            assert!(e.fix.is_some());
+        }
+        let e = Handoff::parse("{not json", "h.json", &Cloud::public()).unwrap_err();
+        assert!(e.problem.contains("not valid JSON (line 1"), "{e}");
+        let e = Handoff::parse(&base.to_string(), "h.json", &Cloud::china()).unwrap_err();
+        assert!(e.problem.contains("suffix of AzureCloud"), "{e}");
+        let mut no_ra = base.clone();
+        no_ra.as_object_mut().unwrap().remove("roleAssignmentId");
+        assert!(
+            Handoff::parse(&no_ra.to_string(), "h.json", &Cloud::public())
+                .unwrap()
+                .role_assignment_id
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn strict_invitation_errors_name_the_field() {
+        let base = invitation().to_value();
+        let e =
+            Invitation::parse(&base.to_string(), "i.json", &Cloud::us_government()).unwrap_err();
+        assert_eq!(e.field, "invitation.cloud");
+        assert!(e.problem.contains("selected cloud is AzureUSGovernment"));
+        let e = Invitation::parse(
+            &edit(&base, |m| {
+                m.insert("secret".into(), json!("x"));
+            }),
+            "i.json",
+            &Cloud::public(),
+        )
+        .unwrap_err();
+        assert_eq!(e.field, "invitation.secret");
+        let e = Invitation::parse(
+            &edit(&base, |m| {
+                m.insert("kind".into(), json!(HANDOFF_KIND));
+            }),
+            "i.json",
+            &Cloud::public(),
+        )
+        .unwrap_err();
+        assert_eq!(e.problem, "this file is a handoff, not an invitation");
+        let e = Invitation::parse(
+            &edit(&base, |m| {
+                m.insert("redirectUriRegistered".into(), json!("no"));
+            }),
+            "i.json",
+            &Cloud::public(),
+        )
+        .unwrap_err();
+        assert_eq!(e.field, "invitation.redirectUriRegistered");
+    }
+
+    #[test]
+    fn missing_file_is_a_clear_error() {
+        let e = Handoff::read_from_file(
+            "--handoff",
+            Path::new("/nonexistent/handoff.json"),
+            &Cloud::public(),
+        )
+        .unwrap_err();
+        assert_eq!(e.field, "--handoff");
+        assert!(e.problem.contains("does not exist"));
+        assert!(e.fix.unwrap().contains("xtcmk-customer onboard"));
+    }
+}

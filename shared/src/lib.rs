@@ -22,6 +22,12 @@ pub mod resource_id;
 pub mod secret;
 
 pub use cloud::Cloud;
+pub use consent::ConsentTenant;
+pub use cosmos::CosmosCmkAccount;
+pub use documents::{EncryptionTarget, Handoff, Invitation, PermissionModel};
+pub use fic::{FicMatch, FicName};
+pub use key_uri::{KeyStoreKind, KeyUri, VersionedKeyUri, VersionlessKeyUri};
+pub use resource_id::ResourceId;
 pub use ids::{AppId, ObjectId, SubscriptionId, TenantId};
 pub use input::InputError;
 pub use refusal::Refusal;
