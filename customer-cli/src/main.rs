@@ -1,11 +1,20 @@
-//! `xtcmk-customer`: see `--help`.
+//! `xtcmk-customer`: the customer's side of cross-tenant customer-managed keys (phase 2).
+
+mod check_key_uri;
+mod onboard;
+mod revoke;
+mod status;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 use xtcmk::cli::GlobalArgs;
 
 #[derive(Debug, Parser)]
-#[command(name = "xtcmk-customer", version, about = "Cross-tenant customer-managed keys on Azure: the customer's side")]
+#[command(
+    name = "xtcmk-customer",
+    version,
+    about = "Cross-tenant customer-managed keys on Azure: the customer's side"
+)]
 struct Cli {
     #[command(flatten)]
     global: GlobalArgs,
@@ -14,10 +23,27 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Phase 2: install the provider's app, create the vault and key, grant the key, write the handoff.
+    Onboard(onboard::Args),
+    /// Re-check every item of an onboarding, read-only.
+    Status(status::Args),
+    /// Remove exactly the grant onboarding made (never the key or the vault).
+    Revoke(revoke::Args),
+    /// Validate a key URI and print the form Cosmos DB or Atlas needs (offline).
+    CheckKeyUri(check_key_uri::Args),
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     xtcmk::cli::init_logging(cli.global.verbose);
-    xtcmk::cli::run(async move { match cli.command {} })
+    let global = cli.global;
+    xtcmk::cli::run(async move {
+        match cli.command {
+            Command::Onboard(args) => onboard::run(args, &global).await,
+            Command::Status(args) => status::run(args, &global).await,
+            Command::Revoke(args) => revoke::run(args, &global).await,
+            Command::CheckKeyUri(args) => check_key_uri::run(args, &global),
+        }
+    })
 }

@@ -1,11 +1,20 @@
-//! `xtcmk-provider`: see `--help`.
+//! `xtcmk-provider`: the provider's side of cross-tenant customer-managed keys (phases 1 and 3).
+
+mod consent_url;
+mod cosmos_template;
+mod identities;
+mod setup;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 use xtcmk::cli::GlobalArgs;
 
 #[derive(Debug, Parser)]
-#[command(name = "xtcmk-provider", version, about = "Cross-tenant customer-managed keys on Azure: the provider's side")]
+#[command(
+    name = "xtcmk-provider",
+    version,
+    about = "Cross-tenant customer-managed keys on Azure: the provider's side"
+)]
 struct Cli {
     #[command(flatten)]
     global: GlobalArgs,
@@ -14,10 +23,34 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Phase 1: the multi-tenant app, the managed identity, its federated credential and the invitation.
+    Setup(setup::Args),
+    /// List the app's federated credentials, the managed identity each trusts, and broken ones.
+    Identities(identities::Args),
+    /// Print the admin-consent URL a customer's admin opens to install the app (offline).
+    ConsentUrl(consent_url::Args),
+    /// Cosmos DB with a key from the customer's tenant.
+    #[command(subcommand)]
+    Cosmos(CosmosCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum CosmosCommand {
+    /// Write the ARM template and parameters file for a Cosmos DB account on the customer's key (offline).
+    Template(cosmos_template::Args),
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     xtcmk::cli::init_logging(cli.global.verbose);
-    xtcmk::cli::run(async move { match cli.command {} })
+    let global = cli.global;
+    xtcmk::cli::run(async move {
+        match cli.command {
+            Command::Setup(args) => setup::run(args, &global).await,
+            Command::Identities(args) => identities::run(args, &global).await,
+            Command::ConsentUrl(args) => consent_url::run(args, &global),
+            Command::Cosmos(CosmosCommand::Template(args)) => cosmos_template::run(args, &global),
+        }
+    })
 }

@@ -40,7 +40,10 @@ pub struct UsageError {
 
 impl UsageError {
     pub fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into(), hint: None }
+        Self {
+            message: message.into(),
+            hint: None,
+        }
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
@@ -101,7 +104,11 @@ pub fn render_error(err: &anyhow::Error) -> String {
 
 /// 2 for usage errors, 1 for everything the input or the cloud refused.
 pub fn exit_code_for(err: &anyhow::Error) -> u8 {
-    if err.chain().any(|c| c.is::<UsageError>()) { 2 } else { 1 }
+    if err.chain().any(|c| c.is::<UsageError>()) {
+        2
+    } else {
+        1
+    }
 }
 
 /// Runs a command's future on a Tokio runtime and maps its result to an exit code.
@@ -109,7 +116,10 @@ pub fn run<F>(fut: F) -> ExitCode
 where
     F: std::future::Future<Output = anyhow::Result<()>>,
 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -164,15 +164,31 @@ impl Cloud {
             ("atlasEndpoint", &cloud.atlas_endpoint),
         ] {
             if u.scheme() != "https" {
-                return Err(InputError::new(format!("{field} {name}"), u.as_str(), "endpoints must use https")
-                    .with_fix("every Azure endpoint is https; serve the simulator with its generated CA"));
+                return Err(InputError::new(
+                    format!("{field} {name}"),
+                    u.as_str(),
+                    "endpoints must use https",
+                )
+                .with_fix(
+                    "every Azure endpoint is https; serve the simulator with its generated CA",
+                ));
             }
         }
         if let Some(ca) = &cloud.ca_file {
-            let resolved = if ca.is_relative() { path.parent().unwrap_or(Path::new(".")).join(ca) } else { ca.clone() };
+            let resolved = if ca.is_relative() {
+                path.parent().unwrap_or(Path::new(".")).join(ca)
+            } else {
+                ca.clone()
+            };
             if !resolved.is_file() {
-                return Err(InputError::new(format!("{field} caFile"), resolved.display().to_string(), "the CA certificate file does not exist")
-                    .with_fix("point caFile at the PEM file the simulator wrote, or remove the field"));
+                return Err(InputError::new(
+                    format!("{field} caFile"),
+                    resolved.display().to_string(),
+                    "the CA certificate file does not exist",
+                )
+                .with_fix(
+                    "point caFile at the PEM file the simulator wrote, or remove the field",
+                ));
             }
             cloud.ca_file = Some(resolved);
         }
@@ -181,7 +197,9 @@ impl Cloud {
 
     /// Whether this is one of the built-in Azure clouds.
     pub fn is_builtin(&self) -> bool {
-        Self::builtins().iter().any(|b| b.name == self.name && b.login_endpoint == self.login_endpoint)
+        Self::builtins()
+            .iter()
+            .any(|b| b.name == self.name && b.login_endpoint == self.login_endpoint)
     }
 
     /// The issuer Entra puts in tokens for `tenant`, and the issuer a federated credential must name.
@@ -205,7 +223,10 @@ impl Cloud {
     }
 
     fn service_url(&self, host: &str) -> Url {
-        let port = self.service_port.map(|p| format!(":{p}")).unwrap_or_default();
+        let port = self
+            .service_port
+            .map(|p| format!(":{p}"))
+            .unwrap_or_default();
         Url::parse(&format!("https://{host}{port}/")).expect("vault host names are valid URL hosts")
     }
 }
@@ -217,15 +238,36 @@ mod tests {
     #[test]
     fn builtins_have_their_suffixes_and_audiences() {
         assert_eq!(Cloud::public().fic_audience, "api://AzureADTokenExchange");
-        assert_eq!(Cloud::us_government().fic_audience, "api://AzureADTokenExchangeUSGov");
-        assert_eq!(Cloud::china().fic_audience, "api://AzureADTokenExchangeChina");
+        assert_eq!(
+            Cloud::us_government().fic_audience,
+            "api://AzureADTokenExchangeUSGov"
+        );
+        assert_eq!(
+            Cloud::china().fic_audience,
+            "api://AzureADTokenExchangeChina"
+        );
         assert_eq!(Cloud::china().key_vault_dns_suffix, "vault.azure.cn");
-        assert_eq!(Cloud::us_government().managed_hsm_dns_suffix, "managedhsm.usgovcloudapi.net");
-        assert_eq!(Cloud::select("usgov").unwrap().atlas_environment, AtlasEnvironment::AzureUsGovernment);
-        assert_eq!(Cloud::public().vault_url("kv1").as_str(), "https://kv1.vault.azure.net/");
+        assert_eq!(
+            Cloud::us_government().managed_hsm_dns_suffix,
+            "managedhsm.usgovcloudapi.net"
+        );
+        assert_eq!(
+            Cloud::select("usgov").unwrap().atlas_environment,
+            AtlasEnvironment::AzureUsGovernment
+        );
+        assert_eq!(
+            Cloud::public().vault_url("kv1").as_str(),
+            "https://kv1.vault.azure.net/"
+        );
         let t = "72f988bf-86f1-41af-91ab-2d7cd011db47".parse().unwrap();
-        assert_eq!(Cloud::public().issuer(&t), "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0");
-        assert_eq!(Cloud::scope_for("https://management.azure.com/"), "https://management.azure.com/.default");
+        assert_eq!(
+            Cloud::public().issuer(&t),
+            "https://login.microsoftonline.com/72f988bf-86f1-41af-91ab-2d7cd011db47/v2.0"
+        );
+        assert_eq!(
+            Cloud::scope_for("https://management.azure.com/"),
+            "https://management.azure.com/.default"
+        );
     }
 
     #[test]
@@ -237,12 +279,21 @@ mod tests {
         c.service_port = Some(8443);
         c.key_vault_dns_suffix = "vault.localhost".into();
         c.ca_file = Some("ca.pem".into());
-        c.resolve = vec![ResolveRule { host_suffix: "localhost".into(), address: "127.0.0.1".parse().unwrap() }];
+        c.resolve = vec![ResolveRule {
+            host_suffix: "localhost".into(),
+            address: "127.0.0.1".parse().unwrap(),
+        }];
         let p = dir.path().join("profile.json");
         std::fs::write(&p, serde_json::to_string_pretty(&c).unwrap()).unwrap();
         let loaded = Cloud::select(p.to_str().unwrap()).unwrap();
-        assert_eq!(loaded.ca_file.as_deref(), Some(dir.path().join("ca.pem").as_path()));
-        assert_eq!(loaded.vault_url("kv1").as_str(), "https://kv1.vault.localhost:8443/");
+        assert_eq!(
+            loaded.ca_file.as_deref(),
+            Some(dir.path().join("ca.pem").as_path())
+        );
+        assert_eq!(
+            loaded.vault_url("kv1").as_str(),
+            "https://kv1.vault.localhost:8443/"
+        );
         assert!(!loaded.is_builtin());
     }
 

@@ -19,7 +19,10 @@ fn parse_guid(what: &str, field: &str, value: &str) -> Result<Uuid, InputError> 
         } else if trimmed.contains('.') {
             format!("a {what} is a GUID, not a domain name or URL")
         } else {
-            format!("a {what} is a GUID like 00000000-0000-0000-0000-000000000000 (36 characters, hex digits and dashes), this has {} characters", trimmed.chars().count())
+            format!(
+                "a {what} is a GUID like 00000000-0000-0000-0000-000000000000 (36 characters, hex digits and dashes), this has {} characters",
+                trimmed.chars().count()
+            )
         };
         return Err(InputError::new(field, value, format!("not a GUID: {hint}"))
             .with_fix(format!("pass the {what} as a GUID, e.g. as shown by `az account show` or the Entra admin center")));
@@ -116,8 +119,15 @@ mod tests {
 
     #[test]
     fn refuses_malformed_guids_naming_the_field() {
-        for bad in ["", "not-a-guid", "72f988bf86f141af91ab2d7cd011db47", "{72f988bf-86f1-41af-91ab-2d7cd011db47}",
-            "72f988bf-86f1-41af-91ab-2d7cd011db4", "72f988bf-86f1-41af-91ab-2d7cd011db4g", "contoso.onmicrosoft.com"] {
+        for bad in [
+            "",
+            "not-a-guid",
+            "72f988bf86f141af91ab2d7cd011db47",
+            "{72f988bf-86f1-41af-91ab-2d7cd011db47}",
+            "72f988bf-86f1-41af-91ab-2d7cd011db4",
+            "72f988bf-86f1-41af-91ab-2d7cd011db4g",
+            "contoso.onmicrosoft.com",
+        ] {
             let err = TenantId::parse_field("--tenant", bad).unwrap_err();
             assert_eq!(err.field, "--tenant");
             assert!(err.problem.starts_with("not a GUID"), "{bad}: {err}");
@@ -130,7 +140,10 @@ mod tests {
     #[test]
     fn serde_round_trip_and_strict() {
         let o: ObjectId = serde_json::from_str("\"11111111-2222-3333-4444-555555555555\"").unwrap();
-        assert_eq!(serde_json::to_string(&o).unwrap(), "\"11111111-2222-3333-4444-555555555555\"");
+        assert_eq!(
+            serde_json::to_string(&o).unwrap(),
+            "\"11111111-2222-3333-4444-555555555555\""
+        );
         assert!(serde_json::from_str::<ObjectId>("\"nope\"").is_err());
     }
 }

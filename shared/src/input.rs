@@ -16,8 +16,17 @@ pub struct InputError {
 }
 
 impl InputError {
-    pub fn new(field: impl Into<String>, value: impl Into<String>, problem: impl Into<String>) -> Self {
-        Self { field: field.into(), value: value.into(), problem: problem.into(), fix: None }
+    pub fn new(
+        field: impl Into<String>,
+        value: impl Into<String>,
+        problem: impl Into<String>,
+    ) -> Self {
+        Self {
+            field: field.into(),
+            value: value.into(),
+            problem: problem.into(),
+            fix: None,
+        }
     }
 
     pub fn with_fix(mut self, fix: impl Into<String>) -> Self {
@@ -34,7 +43,11 @@ impl InputError {
 
 impl fmt::Display for InputError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid {} `{}`: {}", self.field, self.value, self.problem)
+        write!(
+            f,
+            "invalid {} `{}`: {}",
+            self.field, self.value, self.problem
+        )
     }
 }
 

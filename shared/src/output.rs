@@ -110,7 +110,12 @@ pub struct StepReport {
 
 impl StepReport {
     pub fn new(step: impl Into<String>, outcome: Outcome, resource: impl Into<String>) -> Self {
-        Self { step: step.into(), outcome, resource: resource.into(), detail: None }
+        Self {
+            step: step.into(),
+            outcome,
+            resource: resource.into(),
+            detail: None,
+        }
     }
 
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
@@ -120,7 +125,12 @@ impl StepReport {
 
     /// `  app               created     <resource>  (detail)`
     pub fn line(&self) -> String {
-        let mut s = format!("  {:<18} {:<13} {}", self.step, self.outcome.as_str(), self.resource);
+        let mut s = format!(
+            "  {:<18} {:<13} {}",
+            self.step,
+            self.outcome.as_str(),
+            self.resource
+        );
         if let Some(d) = &self.detail {
             s.push_str(&format!("  ({d})"));
         }

@@ -1,0 +1,10 @@
+//! PLACEHOLDER: onboard
+
+use xtcmk::cli::GlobalArgs;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub async fn run(_args: Args, _global: &GlobalArgs) -> anyhow::Result<()> {
+    anyhow::bail!("not built yet")
+}
