@@ -1,0 +1,188 @@
+//! Azure Resource Manager (`management.localhost`). Errors have ARM's shape
+//! `{"error":{"code","message"}}`; answers carry `x-ms-request-id` and
+//! `x-ms-correlation-request-id`. Path segments compare case-insensitively.
+
+mod deployments;
+pub mod models;
+pub mod operations;
+mod resource_groups;
+mod subscriptions;
+
+use crate::auth::{Checked, audience_matches, check, utc};
+use crate::reply::Reply;
+use crate::routes::{Call, Caller, Route, RouteTable};
+use crate::server::ServiceDef;
+use crate::service::Service;
+use crate::state::{State, Subscription, Tenant};
+use crate::tokens::TokenProblem;
+use serde_json::json;
+
+pub fn def() -> ServiceDef {
+    ServiceDef {
+        service: Service::Arm,
+        routes: RouteTable::new(routes()),
+        admit,
+        error: |_, status, code, message| error(status, code, message),
+        not_found: |call| {
+            error(
+                404,
+                "NotFound",
+                &format!(
+                    "xtcmk-sim has no Resource Manager route for {} {} (add one in tests/src/arm/).",
+                    call.method, call.path
+                ),
+            )
+        },
+        stamp: |call, reply| {
+            let correlation = call
+                .header("x-ms-correlation-request-id")
+                .map(str::to_string)
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+            reply
+                .headers
+                .push(("x-ms-request-id".into(), call.request_id.clone()));
+            reply
+                .headers
+                .push(("x-ms-correlation-request-id".into(), correlation));
+        },
+    }
+}
+
+fn routes() -> Vec<Route> {
+    let mut routes = subscriptions::routes();
+    routes.extend(resource_groups::routes());
+    routes.extend(deployments::routes());
+    routes
+}
+
+/// `{"error":{"code","message"}}` with `status`.
+pub fn error(status: u16, code: &str, message: &str) -> Reply {
+    Reply::json(
+        status,
+        json!({ "error": { "code": code, "message": message } }),
+    )
+}
+
+fn unauthorized(call: &Call, code: &str, message: &str) -> Reply {
+    error(401, code, message).header(
+        "WWW-Authenticate",
+        format!(
+            "Bearer authorization_uri=\"{}\", error=\"invalid_token\", error_description=\"{}\"",
+            call.sim.login_url(),
+            message.replace('"', "'")
+        ),
+    )
+}
+
+/// ARM's token check: signature and lifetime, the ARM audience, and for `/subscriptions/{id}/…`
+/// the subscription's tenant; then the required `api-version`.
+fn admit(call: &Call) -> Result<Option<Caller>, Reply> {
+    let claims = match check(call) {
+        Checked::Missing => {
+            return Err(unauthorized(
+                call,
+                "AuthenticationFailed",
+                "Authentication failed. The 'Authorization' header is missing.",
+            ));
+        }
+        Checked::Refused(TokenProblem::Expired { exp }) => {
+            return Err(unauthorized(
+                call,
+                "ExpiredAuthenticationToken",
+                &format!(
+                    "The access token expiry UTC time '{}' is earlier than current UTC time '{}'.",
+                    utc(exp),
+                    utc(crate::tokens::now())
+                ),
+            ));
+        }
+        Checked::Refused(TokenProblem::Signature) => {
+            return Err(unauthorized(
+                call,
+                "InvalidAuthenticationToken",
+                "The access token is invalid: its signature could not be verified.",
+            ));
+        }
+        Checked::Refused(_) => {
+            return Err(unauthorized(
+                call,
+                "InvalidAuthenticationToken",
+                "The access token is invalid.",
+            ));
+        }
+        Checked::Valid(claims) => claims,
+    };
+    let audience = &call.sim.cloud.resource_manager_audience;
+    if !audience_matches(&claims.aud, audience) {
+        let bare = audience.trim_end_matches('/');
+        return Err(unauthorized(
+            call,
+            "InvalidAuthenticationTokenAudience",
+            &format!(
+                "The access token has been obtained for wrong audience or resource '{}'. It should exactly match with one of the allowed audiences '{bare}/','{bare}'.",
+                claims.aud
+            ),
+        ));
+    }
+    let mut segments = call.path.trim_start_matches('/').split('/');
+    if segments
+        .next()
+        .is_some_and(|s| s.eq_ignore_ascii_case("subscriptions"))
+        && let Some(sub) = segments.next()
+    {
+        let state = call.state();
+        if let Some((tenant, _)) = state.subscription(sub)
+            && claims.tid.as_deref() != Some(tenant.id.to_string().as_str())
+        {
+            let expected = call.sim.issuer(&tenant.id);
+            return Err(unauthorized(
+                call,
+                "InvalidAuthenticationTokenTenant",
+                &format!(
+                    "The access token is from the wrong issuer '{}'. It must match the tenant '{expected}' associated with this subscription. Please use the authority (URL) '{}{}' to get the token. Note, if the subscription is transferred to another tenant there is no impact to the services, but information about new tenant could take time to propagate (up to an hour). If you just transferred your subscription and see this error message, please try back later.",
+                    claims.iss,
+                    call.sim.login_url(),
+                    tenant.id
+                ),
+            ));
+        }
+    }
+    // Every ARM request names its api-version (ARM RPC: MissingApiVersionParameter).
+    if call.query("api-version").is_none_or(str::is_empty) {
+        return Err(error(
+            400,
+            "MissingApiVersionParameter",
+            "The api-version query parameter (?api-version=) is required for all requests.",
+        ));
+    }
+    Ok(Some(Caller { claims: *claims }))
+}
+
+/// The subscription of the `sub` path capture, or ARM's `SubscriptionNotFound`.
+pub fn subscription<'s>(
+    state: &'s State,
+    call: &Call,
+) -> Result<(&'s Tenant, &'s Subscription), Reply> {
+    let id = call.param("sub");
+    state.subscription(id).ok_or_else(|| {
+        error(
+            404,
+            "SubscriptionNotFound",
+            &format!("The subscription '{id}' could not be found."),
+        )
+    })
+}
+
+/// `ResourceGroupNotFound` for the `rg` path capture.
+pub fn resource_group_not_found(call: &Call) -> Reply {
+    error(
+        404,
+        "ResourceGroupNotFound",
+        &format!("Resource group '{}' could not be found.", call.param("rg")),
+    )
+}
+
+/// The key replication rules use for a resource group.
+pub fn resource_group_key(sub: &str, rg: &str) -> String {
+    format!("{sub}/{rg}").to_ascii_lowercase()
+}

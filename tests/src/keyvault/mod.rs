@@ -1,0 +1,329 @@
+//! The Key Vault and Managed HSM data planes (`<vault>.vault.localhost`,
+//! `<hsm>.managedhsm.localhost`). Errors have Key Vault's shape `{"error":{"code","message"}}`
+//! (`KeyVaultError`, keyvault-data/2025-07-01). Authentication is challenge-based: a request
+//! without a token gets 401 with `WWW-Authenticate: Bearer authorization="<login>/<tenant>",
+//! resource="<audience>"`, the SDK then asks for a token for that resource and retries.
+//!
+//! Authorization follows the vault's permission model: with `enableRbacAuthorization` the caller
+//! needs a role assignment (an ARM resource of type `Microsoft.Authorization/roleAssignments`
+//! whose `properties.scope` — or the id's prefix — covers the vault, `properties.principalId` =
+//! the caller's object id and `properties.roleDefinitionId` naming a Key Vault role); otherwise an
+//! entry of `properties.accessPolicies` for the caller with the key permission.
+
+mod keys;
+pub mod models;
+
+use crate::auth::{Checked, audience_matches, check};
+use crate::reply::Reply;
+use crate::routes::{Call, Caller, RouteTable};
+use crate::server::ServiceDef;
+use crate::service::Service;
+use crate::state::ArmResource;
+use crate::tokens::TokenProblem;
+use serde_json::{Value, json};
+
+pub fn def(service: Service) -> ServiceDef {
+    ServiceDef {
+        service,
+        routes: RouteTable::new(keys::routes()),
+        admit,
+        error: |_, status, code, message| error(status, code, message),
+        not_found: |call| {
+            error(
+                404,
+                "BadParameter",
+                &format!(
+                    "xtcmk-sim has no Key Vault route for {} {} (add one in tests/src/keyvault/).",
+                    call.method, call.path
+                ),
+            )
+        },
+        stamp: |call, reply| {
+            reply
+                .headers
+                .push(("x-ms-request-id".into(), call.request_id.clone()));
+            reply
+                .headers
+                .push(("x-ms-keyvault-service-version".into(), "1.9.0.0".into()));
+        },
+    }
+}
+
+/// `{"error":{"code","message"}}` with `status`.
+pub fn error(status: u16, code: &str, message: &str) -> Reply {
+    Reply::json(
+        status,
+        json!({ "error": { "code": code, "message": message } }),
+    )
+}
+
+/// A 403 with the inner error code Key Vault adds (`ForbiddenByRbac`, `AccessDenied`).
+fn forbidden(inner: &str, message: &str) -> Reply {
+    Reply::json(
+        403,
+        json!({ "error": { "code": "Forbidden", "message": message, "innererror": { "code": inner } } }),
+    )
+}
+
+/// The vault or HSM this request's host names (an ARM resource), if it exists.
+pub fn instance(call: &Call) -> Option<ArmResource> {
+    let name = call.instance.as_deref()?;
+    let state = call.state();
+    match call.service {
+        Service::ManagedHsm => state
+            .resources
+            .values()
+            .find(|r| {
+                r.kind
+                    .eq_ignore_ascii_case("Microsoft.KeyVault/managedHSMs")
+                    && r.name.eq_ignore_ascii_case(name)
+            })
+            .cloned(),
+        _ => state.vault(name).cloned(),
+    }
+}
+
+fn audience(call: &Call) -> &str {
+    match call.service {
+        Service::ManagedHsm => &call.sim.cloud.managed_hsm_audience,
+        _ => &call.sim.cloud.key_vault_audience,
+    }
+}
+
+/// The 401 challenge the service answers a request without (or with an unusable) token.
+fn challenge(call: &Call, tenant: Option<String>, message: &str) -> Reply {
+    let tenant = tenant.unwrap_or_else(|| "common".into());
+    let login = call.sim.login_url();
+    error(401, "Unauthorized", message).header(
+        "WWW-Authenticate",
+        format!(
+            "Bearer authorization=\"{}{tenant}\", resource=\"{}\"",
+            login,
+            audience(call).trim_end_matches('/')
+        ),
+    )
+}
+
+/// Key Vault's token check: the challenge for a missing token, then signature, lifetime,
+/// audience and the vault's tenant; then the required `api-version`.
+fn admit(call: &Call) -> Result<Option<Caller>, Reply> {
+    let Some(vault) = instance(call) else {
+        // In Azure the host name would not resolve; the simulator says so in Key Vault's shape.
+        return Err(error(
+            404,
+            "VaultNotFound",
+            &format!(
+                "No vault or HSM named '{}' exists (in Azure its host name would not resolve).",
+                call.instance.as_deref().unwrap_or_default()
+            ),
+        ));
+    };
+    let tenant = vault
+        .body
+        .pointer("/properties/tenantId")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let claims = match check(call) {
+        Checked::Missing => {
+            return Err(challenge(
+                call,
+                tenant,
+                "AKV10000: Request is missing a Bearer or PoP token.",
+            ));
+        }
+        Checked::Refused(TokenProblem::Expired { .. }) => {
+            return Err(challenge(call, tenant, "AKV10013: Token expired."));
+        }
+        Checked::Refused(TokenProblem::Signature) => {
+            return Err(challenge(
+                call,
+                tenant,
+                "AKV10011: Signature validation failed.",
+            ));
+        }
+        Checked::Refused(_) => {
+            return Err(challenge(
+                call,
+                tenant,
+                "AKV10003: Token could not be validated.",
+            ));
+        }
+        Checked::Valid(claims) => claims,
+    };
+    let expected = audience(call).trim_end_matches('/').to_string();
+    if !audience_matches(&claims.aud, &expected) {
+        return Err(challenge(
+            call,
+            tenant,
+            &format!(
+                "AKV10022: Invalid audience. Expected {expected}, found: {}.",
+                claims.aud
+            ),
+        ));
+    }
+    if let Some(t) = &tenant
+        && claims.tid.as_deref() != Some(t.as_str())
+    {
+        let expected = format!("{}{t}/v2.0", call.sim.login_url());
+        return Err(challenge(
+            call,
+            tenant.clone(),
+            &format!(
+                "AKV10032: Invalid issuer. Expected one of {expected}, found {}.",
+                claims.iss
+            ),
+        ));
+    }
+    // Every data-plane operation takes a required api-version (keyvault-data/2025-07-01).
+    if call.query("api-version").is_none_or(str::is_empty) {
+        return Err(error(
+            400,
+            "BadParameter",
+            "The 'api-version' query parameter is required.",
+        ));
+    }
+    Ok(Some(Caller { claims: *claims }))
+}
+
+/// A key permission and the RBAC data action it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyPermission {
+    Get,
+    Create,
+    WrapKey,
+    UnwrapKey,
+}
+
+impl KeyPermission {
+    /// The access-policy permission name (keyvault-mgmt `KeyPermissions`).
+    fn policy_name(self) -> &'static str {
+        match self {
+            KeyPermission::Get => "get",
+            KeyPermission::Create => "create",
+            KeyPermission::WrapKey => "wrapKey",
+            KeyPermission::UnwrapKey => "unwrapKey",
+        }
+    }
+
+    fn data_action(self) -> &'static str {
+        match self {
+            KeyPermission::Get => "Microsoft.KeyVault/vaults/keys/read",
+            KeyPermission::Create => "Microsoft.KeyVault/vaults/keys/create/action",
+            KeyPermission::WrapKey => "Microsoft.KeyVault/vaults/keys/wrap/action",
+            KeyPermission::UnwrapKey => "Microsoft.KeyVault/vaults/keys/unwrap/action",
+        }
+    }
+}
+
+/// Key Vault built-in roles (authorization/builtin-roles) and the key permissions they grant.
+fn role_grants(role_guid: &str, permission: KeyPermission) -> bool {
+    use KeyPermission::*;
+    match role_guid.to_ascii_lowercase().as_str() {
+        // Key Vault Administrator, Key Vault Crypto Officer: every key action.
+        "00482a5a-887f-4fb3-b363-3b7fe8e74483" | "14b46e9e-c2b7-41b4-b07b-48a6ebf60603" => true,
+        // Key Vault Crypto User: use keys, not create them.
+        "12338af0-0e69-4776-bea7-57ae8d297424" => permission != Create,
+        // Key Vault Crypto Service Encryption User: keys/read, wrap, unwrap.
+        "e147488a-f6f5-4113-8e2d-b22465e65bf6" => matches!(permission, Get | WrapKey | UnwrapKey),
+        // Key Vault Reader: metadata reads.
+        "21090545-7ca7-4776-b22c-e363652d74d2" => permission == Get,
+        _ => false,
+    }
+}
+
+/// Checks that the caller may do `permission` on `vault`, answering Key Vault's 403 otherwise.
+pub fn authorize(call: &Call, vault: &ArmResource, permission: KeyPermission) -> Result<(), Reply> {
+    let claims = &call.caller().claims;
+    let oid = claims.oid.clone().unwrap_or_default();
+    let who = format!(
+        "appid={};oid={};iss={}",
+        claims.appid.as_deref().unwrap_or_default(),
+        oid,
+        claims.iss
+    );
+    let location = vault
+        .body
+        .get("location")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let rbac = vault
+        .body
+        .pointer("/properties/enableRbacAuthorization")
+        .and_then(Value::as_bool)
+        .unwrap_or(call.service == Service::ManagedHsm);
+    if rbac {
+        let state = call.state();
+        let allowed = state.resources.values().any(|r| {
+            if !r
+                .kind
+                .eq_ignore_ascii_case("Microsoft.Authorization/roleAssignments")
+            {
+                return false;
+            }
+            let props = &r.body["properties"];
+            let scope = props
+                .get("scope")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .unwrap_or_else(|| {
+                    let lower = r.id.to_ascii_lowercase();
+                    let cut = lower
+                        .find("/providers/microsoft.authorization/roleassignments/")
+                        .unwrap_or(lower.len());
+                    r.id[..cut].to_string()
+                });
+            let covers = vault
+                .id
+                .to_ascii_lowercase()
+                .starts_with(&scope.to_ascii_lowercase());
+            let principal = props.get("principalId").and_then(Value::as_str) == Some(oid.as_str());
+            let role = props
+                .get("roleDefinitionId")
+                .and_then(Value::as_str)
+                .and_then(|id| id.rsplit('/').next())
+                .unwrap_or_default();
+            covers && principal && role_grants(role, permission)
+        });
+        if allowed {
+            return Ok(());
+        }
+        return Err(forbidden(
+            "ForbiddenByRbac",
+            &format!(
+                "Caller is not authorized to perform action on resource.\r\nIf role assignments, deny assignments or role definitions were changed recently, please observe propagation time.\r\nCaller: {who}\r\nAction: '{}'\r\nResource: '{}'\r\nAssignment: (not found)\r\nDenyAssignmentId: null\r\nDecisionReason: null \r\nVault: {};location={location}\r\n",
+                permission.data_action(),
+                vault.id.to_ascii_lowercase(),
+                vault.name
+            ),
+        ));
+    }
+    let wanted = permission.policy_name();
+    let allowed = vault
+        .body
+        .pointer("/properties/accessPolicies")
+        .and_then(Value::as_array)
+        .is_some_and(|policies| {
+            policies.iter().any(|p| {
+                p.get("objectId").and_then(Value::as_str) == Some(oid.as_str())
+                    && p.pointer("/permissions/keys")
+                        .and_then(Value::as_array)
+                        .is_some_and(|keys| {
+                            keys.iter().filter_map(Value::as_str).any(|k| {
+                                k.eq_ignore_ascii_case(wanted) || k.eq_ignore_ascii_case("all")
+                            })
+                        })
+            })
+        });
+    if allowed {
+        Ok(())
+    } else {
+        Err(forbidden(
+            "AccessDenied",
+            &format!(
+                "The user, group or application '{who}' does not have keys {} permission on key vault '{};location={location}'. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125287",
+                wanted.to_ascii_lowercase(),
+                vault.name
+            ),
+        ))
+    }
+}

@@ -1,0 +1,215 @@
+//! `POST /{tenant}/oauth2/v2.0/token`: client credentials (secret or assertion) and the refresh
+//! token grant the `az` shim uses.
+
+use super::assertion::{self, ASSERTION_TYPE};
+use super::issue::{self, Issued};
+use super::{entra_error, tenant_not_found};
+use crate::reply::Reply;
+use crate::roles::AZURE_CLI_APP_ID;
+use crate::routes::Call;
+use crate::state::{State, Tenant, secret_hash};
+use crate::tokens::REFRESH_AUDIENCE;
+use serde_json::json;
+use std::collections::HashMap;
+use xtcmk::AppId;
+
+pub fn token(call: &Call) -> Reply {
+    let form: HashMap<String, String> = url::form_urlencoded::parse(&call.body)
+        .into_owned()
+        .collect();
+    let state = call.state();
+    let Some(tenant) = state.tenant_by_ref(call.param("tenant")) else {
+        return tenant_not_found(call.param("tenant"));
+    };
+    match form.get("grant_type").map(String::as_str) {
+        Some("client_credentials") => client_credentials(call, &state, tenant, &form),
+        Some("refresh_token") => refresh(call, tenant, &form),
+        Some(other) => entra_error(
+            400,
+            "unsupported_grant_type",
+            70003,
+            &format!("The app requested an unsupported grant type '{other}'."),
+        ),
+        None => missing("grant_type"),
+    }
+}
+
+fn missing(parameter: &str) -> Reply {
+    entra_error(
+        400,
+        "invalid_request",
+        900144,
+        &format!("The request body must contain the following parameter: '{parameter}'."),
+    )
+}
+
+/// The resource of the request's one `.default` scope, known to Entra.
+fn resource(call: &Call, tenant: &Tenant, form: &HashMap<String, String>) -> Result<String, Reply> {
+    let Some(scope) = form.get("scope") else {
+        return Err(missing("scope"));
+    };
+    let resource = issue::single_resource_scope(scope)
+        .and_then(issue::resource_of_scope)
+        .ok_or_else(|| {
+            entra_error(
+                400,
+                "invalid_scope",
+                1002012,
+                &format!(
+                    "The provided value for scope {scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
+                ),
+            )
+        })?;
+    if !issue::known_resource(&call.sim, resource) {
+        return Err(entra_error(
+            400,
+            "invalid_resource",
+            500011,
+            &format!(
+                "The resource principal named {resource} was not found in the tenant named {}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.",
+                tenant.display_name
+            ),
+        ));
+    }
+    Ok(resource.to_string())
+}
+
+fn not_in_directory(client_id: &str, tenant: &Tenant) -> Reply {
+    entra_error(
+        400,
+        "unauthorized_client",
+        700016,
+        &format!(
+            "Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
+            tenant.display_name
+        ),
+    )
+}
+
+fn granted(issued: Issued, refresh_token: Option<&str>) -> Reply {
+    let lifetime = issued.expires_on - crate::tokens::now();
+    let mut body = json!({
+        "token_type": "Bearer",
+        "expires_in": lifetime,
+        "ext_expires_in": lifetime,
+        "access_token": issued.token,
+    });
+    if let Some(rt) = refresh_token {
+        body["refresh_token"] = json!(rt);
+        body["scope"] = json!("user_impersonation");
+    }
+    Reply::ok(body)
+}
+
+fn client_credentials(
+    call: &Call,
+    state: &State,
+    tenant: &Tenant,
+    form: &HashMap<String, String>,
+) -> Reply {
+    let Some(client_id) = form.get("client_id") else {
+        return missing("client_id");
+    };
+    let resource = match resource(call, tenant, form) {
+        Ok(r) => r,
+        Err(reply) => return reply,
+    };
+    let Some((app_id, app)) = client_id
+        .parse::<AppId>()
+        .ok()
+        .and_then(|id| state.application(&id))
+        .map(|(_, app)| (app.app_id, app))
+    else {
+        return not_in_directory(client_id, tenant);
+    };
+    // The app signs in to a tenant only through its service principal there.
+    let Some(sp) = state.service_principal(&tenant.id, &app_id) else {
+        return not_in_directory(client_id, tenant);
+    };
+    if let Some(secret) = form.get("client_secret") {
+        let hash = secret_hash(secret);
+        let now = crate::tokens::now();
+        if !app
+            .password_credentials
+            .iter()
+            .any(|p| p.secret_sha256 == hash && p.end_date_time > now)
+        {
+            return entra_error(
+                401,
+                "invalid_client",
+                7000215,
+                &format!(
+                    "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{app_id}'."
+                ),
+            );
+        }
+    } else if let Some(token) = form.get("client_assertion") {
+        if form.get("client_assertion_type").map(String::as_str) != Some(ASSERTION_TYPE) {
+            return missing("client_assertion_type");
+        }
+        if let Err(reply) = assertion::check(&call.sim, app, token) {
+            return reply;
+        }
+    } else {
+        return entra_error(
+            401,
+            "invalid_client",
+            7000218,
+            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+        );
+    }
+    granted(issue::app_token(&call.sim, tenant, sp, &resource), None)
+}
+
+/// The refresh grant of the Azure CLI (public client): the user must be a member of the tenant
+/// asked for.
+fn refresh(call: &Call, tenant: &Tenant, form: &HashMap<String, String>) -> Reply {
+    if form.get("client_id").map(String::as_str) != Some(AZURE_CLI_APP_ID) {
+        return entra_error(
+            400,
+            "invalid_grant",
+            70000,
+            "Provided grant is invalid or malformed (the simulator's refresh tokens belong to the Azure CLI client).",
+        );
+    }
+    let Some(refresh_token) = form.get("refresh_token") else {
+        return missing("refresh_token");
+    };
+    let expired = || {
+        entra_error(
+            400,
+            "invalid_grant",
+            700082,
+            "The refresh token has expired due to inactivity (or was issued by an earlier run of the simulator). Sign in again with `az login`.",
+        )
+    };
+    let Ok(claims) = call.sim.signer.verify(refresh_token) else {
+        return expired();
+    };
+    if claims.aud != REFRESH_AUDIENCE {
+        return expired();
+    }
+    let resource = match resource(call, tenant, form) {
+        Ok(r) => r,
+        Err(reply) => return reply,
+    };
+    let oid = claims.oid.unwrap_or_default();
+    let home = claims.tid.unwrap_or_default();
+    let Some(user) = tenant.users.iter().find(|u| u.id.to_string() == oid) else {
+        let upn = claims.upn.unwrap_or_default();
+        return entra_error(
+            400,
+            "invalid_grant",
+            50020,
+            &format!(
+                "User account '{upn}' from identity provider '{}{home}/v2.0' does not exist in tenant '{}' and cannot access the application '{AZURE_CLI_APP_ID}'(Microsoft Azure CLI) in that tenant. The account needs to be added as an external user in the tenant first. Sign out and sign in again with a different Azure Active Directory user account.",
+                call.sim.login_url(),
+                tenant.display_name
+            ),
+        );
+    };
+    granted(
+        issue::user_token(&call.sim, tenant, user, &resource, AZURE_CLI_APP_ID),
+        Some(refresh_token),
+    )
+}

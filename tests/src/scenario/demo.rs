@@ -1,0 +1,91 @@
+//! The ready-made scenario: a provider tenant (Contoso SaaS) and one customer tenant (Fabrikam).
+//! The same data is in `tests/scenarios/demo.json`.
+
+use super::Scenario;
+use crate::roles;
+use xtcmk::{AppId, ObjectId, SubscriptionId, TenantId};
+
+pub const PROVIDER: &str = "provider";
+pub const PROVIDER_TENANT_ID: &str = "10000000-0000-4000-8000-000000000001";
+pub const PROVIDER_DOMAIN: &str = "contoso-saas.example";
+pub const PROVIDER_SUBSCRIPTION_ID: &str = "10000000-0000-4000-8000-0000000000a1";
+pub const PROVIDER_RESOURCE_GROUP: &str = "rg-provider";
+/// Application Administrator in the provider tenant.
+pub const PROVIDER_ADMIN: &str = "alex@contoso-saas.example";
+pub const PROVIDER_ADMIN_ID: &str = "10000000-0000-4000-8000-0000000000b1";
+/// The provider's CI app registration (client-secret sign-in).
+pub const CI_APP_NAME: &str = "xtcmk-ci";
+pub const CI_APP_ID: &str = "10000000-0000-4000-8000-0000000000c1";
+pub const CI_APP_OBJECT_ID: &str = "10000000-0000-4000-8000-0000000000c2";
+pub const CI_SP_OBJECT_ID: &str = "10000000-0000-4000-8000-0000000000c3";
+/// Test data only: the CI app's client secret in this scenario.
+pub const CI_SECRET: &str = "demo-ci-secret-for-the-simulator-only";
+
+pub const CUSTOMER: &str = "customer";
+pub const CUSTOMER_TENANT_ID: &str = "20000000-0000-4000-8000-000000000002";
+pub const CUSTOMER_DOMAIN: &str = "fabrikam.example";
+pub const CUSTOMER_SUBSCRIPTION_ID: &str = "20000000-0000-4000-8000-0000000000a1";
+pub const CUSTOMER_RESOURCE_GROUP: &str = "rg-customer";
+/// Global Administrator in the customer tenant.
+pub const CUSTOMER_ADMIN: &str = "gina@fabrikam.example";
+pub const CUSTOMER_ADMIN_ID: &str = "20000000-0000-4000-8000-0000000000b1";
+/// A customer user without any directory role.
+pub const CUSTOMER_USER: &str = "nico@fabrikam.example";
+pub const CUSTOMER_USER_ID: &str = "20000000-0000-4000-8000-0000000000b2";
+
+pub const LOCATION: &str = "westeurope";
+
+fn parse<T: std::str::FromStr>(s: &str) -> T
+where
+    T::Err: std::fmt::Debug,
+{
+    s.parse().expect("demo ids are GUIDs")
+}
+
+impl Scenario {
+    /// The demo: provider (one subscription, `rg-provider` in westeurope, an Application
+    /// Administrator, a CI app registration with a client secret) and customer (one subscription,
+    /// `rg-customer`, a Global Administrator and a user without directory roles).
+    pub fn demo() -> Scenario {
+        Scenario::builder()
+            .tenant(PROVIDER, "Contoso SaaS", PROVIDER_DOMAIN, |t| {
+                t.id(parse::<TenantId>(PROVIDER_TENANT_ID))
+                    .subscription("Contoso SaaS production", |s| {
+                        s.id(parse::<SubscriptionId>(PROVIDER_SUBSCRIPTION_ID))
+                            .resource_group(PROVIDER_RESOURCE_GROUP, LOCATION)
+                    })
+                    .user_with_id(
+                        PROVIDER_ADMIN,
+                        parse::<ObjectId>(PROVIDER_ADMIN_ID),
+                        "Alex Provider",
+                        &[roles::APPLICATION_ADMINISTRATOR],
+                    )
+                    .application(CI_APP_NAME, |a| {
+                        a.app_id(parse::<AppId>(CI_APP_ID))
+                            .object_ids(parse(CI_APP_OBJECT_ID), parse(CI_SP_OBJECT_ID))
+                            .client_secret("ci", CI_SECRET)
+                    })
+            })
+            .tenant(CUSTOMER, "Fabrikam", CUSTOMER_DOMAIN, |t| {
+                t.id(parse::<TenantId>(CUSTOMER_TENANT_ID))
+                    .subscription("Fabrikam data", |s| {
+                        s.id(parse::<SubscriptionId>(CUSTOMER_SUBSCRIPTION_ID))
+                            .resource_group(CUSTOMER_RESOURCE_GROUP, LOCATION)
+                    })
+                    .user_with_id(
+                        CUSTOMER_ADMIN,
+                        parse::<ObjectId>(CUSTOMER_ADMIN_ID),
+                        "Gina Admin",
+                        &[roles::GLOBAL_ADMINISTRATOR],
+                    )
+                    .user_with_id(
+                        CUSTOMER_USER,
+                        parse::<ObjectId>(CUSTOMER_USER_ID),
+                        "Nico User",
+                        &[],
+                    )
+            })
+            .build()
+            .expect("the demo scenario is valid")
+    }
+}

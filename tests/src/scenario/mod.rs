@@ -1,0 +1,237 @@
+//! What the simulated clouds hold at start: tenants with their domains, subscriptions, resource
+//! groups, users (with directory roles), app registrations (with client secrets and federated
+//! credentials), service principals, managed identities and vaults. Read from a small JSON file
+//! (unknown fields refused) or built in code with [`Scenario::builder`]; [`Scenario::demo`] is the
+//! ready-made one (also in `tests/scenarios/demo.json`).
+
+mod builder;
+pub mod demo;
+mod validate;
+
+pub use builder::{ApplicationBuilder, ScenarioBuilder, SubscriptionBuilder, TenantBuilder};
+pub use validate::{valid_resource_group_name, valid_vault_name};
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use uuid::Uuid;
+use xtcmk::{AppId, InputError, ObjectId, Secret, SubscriptionId, TenantId};
+
+/// The whole starting world.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Scenario {
+    pub tenants: Vec<TenantSpec>,
+}
+
+/// One Entra tenant and what it owns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TenantSpec {
+    /// Short handle for tests and the command line (`provider`, `customer`).
+    pub alias: String,
+    pub id: TenantId,
+    pub display_name: String,
+    /// The first one is the default domain.
+    pub verified_domains: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subscriptions: Vec<SubscriptionSpec>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<UserSpec>,
+    /// App registrations whose home is this tenant (each with its service principal here).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub applications: Vec<ApplicationSpec>,
+    /// Service principals of other tenants' apps, installed in this tenant.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub service_principals: Vec<ServicePrincipalSpec>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub managed_identities: Vec<ManagedIdentitySpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubscriptionSpec {
+    pub id: SubscriptionId,
+    pub display_name: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resource_groups: Vec<ResourceGroupSpec>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vaults: Vec<VaultSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResourceGroupSpec {
+    pub name: String,
+    pub location: String,
+}
+
+/// A Key Vault that exists at start (its data plane answers at `<name>.vault.localhost`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VaultSpec {
+    pub name: String,
+    pub resource_group: String,
+    /// Defaults to the resource group's location.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// `standard` or `premium`.
+    #[serde(default = "default_sku")]
+    pub sku: String,
+    #[serde(default = "yes")]
+    pub enable_soft_delete: bool,
+    #[serde(default)]
+    pub enable_purge_protection: bool,
+    #[serde(default = "yes")]
+    pub enable_rbac_authorization: bool,
+}
+
+fn default_sku() -> String {
+    "standard".into()
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UserSpec {
+    pub user_principal_name: String,
+    pub id: ObjectId,
+    pub display_name: String,
+    /// Directory role template ids (see [`crate::roles`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub directory_roles: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ApplicationSpec {
+    pub display_name: String,
+    pub app_id: AppId,
+    /// The application object's id in its home tenant.
+    pub id: ObjectId,
+    /// The object id of its service principal in the home tenant.
+    pub service_principal_id: ObjectId,
+    /// `AzureADMyOrg` (single tenant) or `AzureADMultipleOrgs`.
+    #[serde(default = "single_tenant")]
+    pub sign_in_audience: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub client_secrets: Vec<ClientSecretSpec>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub federated_identity_credentials: Vec<FederatedCredentialSpec>,
+    /// Directory roles held by the app's service principal in its home tenant.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub directory_roles: Vec<String>,
+}
+
+fn single_tenant() -> String {
+    "AzureADMyOrg".into()
+}
+
+/// A client secret. The scenario file holds its text (it is test data); the simulator keeps only
+/// a hash of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClientSecretSpec {
+    pub display_name: String,
+    pub key_id: Uuid,
+    pub secret_text: Secret,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FederatedCredentialSpec {
+    pub name: String,
+    pub issuer: String,
+    pub subject: String,
+    pub audiences: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ServicePrincipalSpec {
+    pub id: ObjectId,
+    pub app_id: AppId,
+    pub display_name: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub directory_roles: Vec<String>,
+}
+
+/// A user-assigned managed identity: an ARM resource plus its service principal in the tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ManagedIdentitySpec {
+    pub name: String,
+    pub subscription: SubscriptionId,
+    pub resource_group: String,
+    /// Defaults to the resource group's location.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    pub client_id: AppId,
+    pub principal_id: ObjectId,
+}
+
+impl Scenario {
+    /// An empty scenario to build on.
+    pub fn builder() -> ScenarioBuilder {
+        ScenarioBuilder::default()
+    }
+
+    /// Reads and checks a scenario file.
+    pub fn load(path: &Path) -> Result<Self, InputError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            InputError::new("--scenario", &shown, format!("cannot be read ({e})"))
+                .with_fix("pass the path of a scenario JSON file such as tests/scenarios/demo.json")
+        })?;
+        Self::from_json(&text).map_err(|mut e| {
+            if e.field == "scenario" {
+                e.field = "--scenario".into();
+                e.value = shown;
+            }
+            e
+        })
+    }
+
+    /// Parses and checks scenario JSON.
+    pub fn from_json(text: &str) -> Result<Self, InputError> {
+        let de = &mut serde_json::Deserializer::from_str(text);
+        let scenario: Scenario = serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
+            InputError::new("scenario", "", format!("at `{path}`: {}", e.inner()))
+                .with_fix("compare with tests/scenarios/demo.json; unknown fields are refused")
+        })?;
+        scenario.validate()?;
+        Ok(scenario)
+    }
+
+    /// The tenant with this alias, id or verified domain.
+    pub fn tenant(&self, key: &str) -> Option<&TenantSpec> {
+        self.tenants.iter().find(|t| {
+            t.alias.eq_ignore_ascii_case(key)
+                || t.id.to_string().eq_ignore_ascii_case(key)
+                || t.verified_domains
+                    .iter()
+                    .any(|d| d.eq_ignore_ascii_case(key))
+        })
+    }
+
+    /// The user with this user principal name, with their tenant.
+    pub fn user(&self, upn: &str) -> Option<(&TenantSpec, &UserSpec)> {
+        self.tenants.iter().find_map(|t| {
+            t.users
+                .iter()
+                .find(|u| u.user_principal_name.eq_ignore_ascii_case(upn))
+                .map(|u| (t, u))
+        })
+    }
+}
+
+/// A stable id derived from names, so built scenarios are the same on every run.
+pub(crate) fn derived_id(parts: &[&str]) -> Uuid {
+    const NAMESPACE: Uuid = Uuid::from_u128(0x6f0c_2b7e_58f4_4f2e_9a4d_1c3b_5e7f_9a21);
+    Uuid::new_v5(&NAMESPACE, parts.join("/").to_ascii_lowercase().as_bytes())
+}
