@@ -20,6 +20,7 @@ pub mod output;
 pub mod refusal;
 pub mod resource_id;
 pub mod secret;
+pub mod steps;
 
 pub use cloud::Cloud;
 pub use consent::ConsentTenant;

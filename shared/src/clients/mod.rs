@@ -4,8 +4,11 @@
 //! [`crate::http::HttpStack`]; later features add their calls here.
 
 pub mod arm;
+pub mod arm_authorization;
+pub mod arm_vaults;
 pub mod atlas;
 pub mod graph;
+pub mod graph_sps;
 pub mod keyvault;
 
 pub use arm::ArmClient;

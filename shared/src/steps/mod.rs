@@ -1,0 +1,3 @@
+//! Create-or-adopt steps, one module per phase.
+
+pub mod customer;
