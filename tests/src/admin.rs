@@ -144,9 +144,11 @@ pub fn identity_endpoint(shared: &Shared) -> String {
     format!("https://{IDENTITY_HOST}:{}/msi/token", shared.port)
 }
 
+/// The form's members; empty values count as absent (the shim sends every option).
 fn form(call: &Call) -> HashMap<String, String> {
     url::form_urlencoded::parse(&call.body)
         .into_owned()
+        .filter(|(_, v)| !v.is_empty())
         .collect()
 }
 

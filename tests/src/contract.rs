@@ -193,6 +193,7 @@ pub enum Shape {
 pub fn all_models() -> Vec<ModelInfo> {
     let mut models = crate::arm::models::registry();
     models.extend(crate::keyvault::models::registry());
+    models.extend(crate::arm::user_assigned_identities::registry());
     models
 }
 

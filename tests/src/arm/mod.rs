@@ -7,6 +7,7 @@ pub mod models;
 pub mod operations;
 mod resource_groups;
 mod subscriptions;
+pub mod user_assigned_identities;
 
 use crate::auth::{Checked, audience_matches, check, utc};
 use crate::reply::Reply;
@@ -52,6 +53,7 @@ fn routes() -> Vec<Route> {
     let mut routes = subscriptions::routes();
     routes.extend(resource_groups::routes());
     routes.extend(deployments::routes());
+    routes.extend(user_assigned_identities::routes());
     routes
 }
 

@@ -2,7 +2,9 @@
 //! `{"error":{"code","message","innerError":{"date","request-id","client-request-id"}}}`;
 //! answers carry `request-id` and `client-request-id`. Data is the token's tenant's.
 
+pub mod applications;
 mod directory;
+pub mod federated_credentials;
 
 use crate::auth::{Checked, audience_matches, check};
 use crate::reply::Reply;
@@ -31,7 +33,10 @@ pub fn def() -> ServiceDef {
 }
 
 fn routes() -> Vec<Route> {
-    directory::routes()
+    let mut routes = directory::routes();
+    routes.extend(applications::routes());
+    routes.extend(federated_credentials::routes());
+    routes
 }
 
 fn client_request_id(call: &Call) -> String {

@@ -2,6 +2,7 @@
 //! ARM resources, Key Vault keys and long-running operations. Serialisable, so `--state FILE`
 //! can keep it across restarts. Client secrets are kept only as SHA-256 hashes.
 
+pub mod app_owners;
 pub mod atlas;
 mod persist;
 mod seed;
@@ -37,6 +38,9 @@ pub struct State {
     /// MongoDB Atlas projects and credentials.
     #[serde(default)]
     pub atlas: atlas::AtlasState,
+    /// Owners of app registrations.
+    #[serde(default)]
+    pub app_owners: app_owners::AppOwners,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
