@@ -38,9 +38,7 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<()> {
     let cloud = global.cloud()?;
     let uri = KeyUri::parse(&cloud, FIELD, &args.uri)?;
     if uri.to_string() != args.uri.trim() {
-        printer.status(format!(
-            "note: normalised to {uri} (lowercase vault host, no trailing slash)"
-        ));
+        printer.status(format!("note: normalised to {uri}"));
     }
 
     let (normalised, version) = match args.target {
