@@ -154,11 +154,15 @@ pub fn visible(call: &Call, app: &Application) -> bool {
 }
 
 pub fn not_found(call: &Call) -> Reply {
-    let key = [call.param("id"), call.param("app_id"), call.param("unique_name")]
-        .into_iter()
-        .find(|k| !k.is_empty())
-        .unwrap_or_default()
-        .to_string();
+    let key = [
+        call.param("id"),
+        call.param("app_id"),
+        call.param("unique_name"),
+    ]
+    .into_iter()
+    .find(|k| !k.is_empty())
+    .unwrap_or_default()
+    .to_string();
     error(
         call,
         404,
@@ -264,13 +268,10 @@ fn can_update(call: &Call, app: &Application) -> bool {
     .iter()
     .any(|r| wids.iter().any(|w| w.eq_ignore_ascii_case(r)));
     admin
-        || call.caller().object_id().is_some_and(|me| {
-            call.state()
-                .app_owners
-                .owners_of(&app.id)
-                .iter()
-                .any(|o| *o == me)
-        })
+        || call
+            .caller()
+            .object_id()
+            .is_some_and(|me| call.state().app_owners.owners_of(&app.id).contains(&me))
 }
 
 fn denied(call: &Call) -> Reply {
@@ -290,7 +291,9 @@ fn check_body(call: &Call, body: &ApplicationBody) -> Result<(), Reply> {
             call,
             400,
             "Request_BadRequest",
-            &format!("Invalid value specified for property 'signInAudience' of resource 'Application': {a}."),
+            &format!(
+                "Invalid value specified for property 'signInAudience' of resource 'Application': {a}."
+            ),
         ));
     }
     if let Some(uris) = body.web.as_ref().and_then(|w| w.redirect_uris.as_ref()) {
@@ -303,7 +306,9 @@ fn check_body(call: &Call, body: &ApplicationBody) -> Result<(), Reply> {
                     call,
                     400,
                     "Request_BadRequest",
-                    &format!("Invalid value specified for property 'web.redirectUris' of resource 'Application': {uri}."),
+                    &format!(
+                        "Invalid value specified for property 'web.redirectUris' of resource 'Application': {uri}."
+                    ),
                 ));
             }
         }
@@ -312,7 +317,12 @@ fn check_body(call: &Call, body: &ApplicationBody) -> Result<(), Reply> {
 }
 
 /// A new application in the caller's tenant, the caller its owner when a user.
-fn insert(call: &Call, tenant_id: &TenantId, body: ApplicationBody, unique: Option<String>) -> Reply {
+fn insert(
+    call: &Call,
+    tenant_id: &TenantId,
+    body: ApplicationBody,
+    unique: Option<String>,
+) -> Reply {
     let Some(display_name) = body.display_name.filter(|d| !d.trim().is_empty()) else {
         return error(
             call,
@@ -336,23 +346,32 @@ fn insert(call: &Call, tenant_id: &TenantId, body: ApplicationBody, unique: Opti
     let mut state = call.state();
     if let Some(u) = &app.unique_name
         && state.tenant(tenant_id).is_some_and(|t| {
-            t.applications
-                .iter()
-                .any(|a| a.unique_name.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(u)))
+            t.applications.iter().any(|a| {
+                a.unique_name
+                    .as_deref()
+                    .is_some_and(|x| x.eq_ignore_ascii_case(u))
+            })
         })
     {
         return error(
             call,
             400,
             "Request_MultipleObjectsWithSameKeyValue",
-            &format!("Another object with the same value for property uniqueName already exists: {u}."),
+            &format!(
+                "Another object with the same value for property uniqueName already exists: {u}."
+            ),
         );
     }
     let Some(tenant) = state.tenant_mut(tenant_id) else {
         return denied(call);
     };
-    let reply = Reply::json(201, app_json(call, &app))
-        .header("Location", format!("{}v1.0/applications/{}", call.sim.cloud.graph_endpoint, app.id));
+    let reply = Reply::json(201, app_json(call, &app)).header(
+        "Location",
+        format!(
+            "{}v1.0/applications/{}",
+            call.sim.cloud.graph_endpoint, app.id
+        ),
+    );
     let id = app.id;
     tenant.applications.push(app);
     if !call.caller().is_app()
@@ -465,9 +484,10 @@ fn upsert(call: &Call) -> Reply {
     if exists {
         return apply(call, &tenant_id, body);
     }
-    let create_if_missing = call
-        .header("prefer")
-        .is_some_and(|p| p.split(',').any(|x| x.trim().eq_ignore_ascii_case("create-if-missing")));
+    let create_if_missing = call.header("prefer").is_some_and(|p| {
+        p.split(',')
+            .any(|x| x.trim().eq_ignore_ascii_case("create-if-missing"))
+    });
     if !create_if_missing {
         return not_found(call);
     }
@@ -500,7 +520,9 @@ fn owners(call: &Call) -> Reply {
                 "displayName": u.display_name,
                 "userPrincipalName": u.user_principal_name,
             }),
-            None => json!({ "@odata.type": "#microsoft.graph.servicePrincipal", "id": o.to_string() }),
+            None => {
+                json!({ "@odata.type": "#microsoft.graph.servicePrincipal", "id": o.to_string() })
+            }
         })
         .collect();
     Reply::ok(json!({

@@ -147,7 +147,10 @@ fn check_values(
 fn app_of(call: &Call, read: bool) -> Result<Application, Reply> {
     let tenant_id = caller_tenant(call)?;
     let state = call.state();
-    let app = state.tenant(&tenant_id).and_then(|t| find(call, t)).cloned();
+    let app = state
+        .tenant(&tenant_id)
+        .and_then(|t| find(call, t))
+        .cloned();
     drop(state);
     match app {
         Some(a) if !read || visible(call, &a) => Ok(a),
@@ -249,7 +252,8 @@ fn get(call: &Call) -> Reply {
 
 /// Adds a new credential after every rule is checked.
 fn add(call: &Call, app: &Application, body: CredentialBody, name: String) -> Reply {
-    let (Some(issuer), Some(subject), Some(audiences)) = (body.issuer, body.subject, body.audiences)
+    let (Some(issuer), Some(subject), Some(audiences)) =
+        (body.issuer, body.subject, body.audiences)
     else {
         return bad_request(
             call,
@@ -301,7 +305,9 @@ fn add(call: &Call, app: &Application, body: CredentialBody, name: String) -> Re
         description: body.description,
     };
     let reply = Reply::json(201, credential_json(&credential));
-    match with_app(call, app, |a| a.federated_identity_credentials.push(credential)) {
+    match with_app(call, app, |a| {
+        a.federated_identity_credentials.push(credential)
+    }) {
         Some(()) => reply,
         None => super::applications::not_found(call),
     }
@@ -326,7 +332,12 @@ fn create(call: &Call) -> Reply {
 }
 
 /// Changes an existing credential; the name cannot change.
-fn change(call: &Call, app: &Application, existing: &FederatedCredential, body: CredentialBody) -> Reply {
+fn change(
+    call: &Call,
+    app: &Application,
+    existing: &FederatedCredential,
+    body: CredentialBody,
+) -> Reply {
     if body.name.as_deref().is_some_and(|n| n != existing.name) {
         return bad_request(
             call,
@@ -355,7 +366,11 @@ fn change(call: &Call, app: &Application, existing: &FederatedCredential, body: 
     let id = existing.id;
     let description = body.description;
     with_app(call, app, |a| {
-        if let Some(c) = a.federated_identity_credentials.iter_mut().find(|c| c.id == id) {
+        if let Some(c) = a
+            .federated_identity_credentials
+            .iter_mut()
+            .find(|c| c.id == id)
+        {
             c.issuer = issuer;
             c.subject = subject;
             c.audiences = audiences;
