@@ -4,6 +4,7 @@
 
 pub mod app_owners;
 pub mod atlas;
+pub mod deleted_vaults;
 mod persist;
 mod seed;
 
@@ -41,6 +42,8 @@ pub struct State {
     /// Owners of app registrations.
     #[serde(default)]
     pub app_owners: app_owners::AppOwners,
+    #[serde(default)]
+    pub deleted_vaults: deleted_vaults::DeletedVaults,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
