@@ -14,14 +14,26 @@ fn parse_guid(what: &str, field: &str, value: &str) -> Result<Uuid, InputError> 
             _ => c.is_ascii_hexdigit(),
         });
     if !canonical {
+        let article = if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        let count = trimmed.chars().count();
         let hint = if trimmed.is_empty() {
             "it is empty".to_string()
         } else if trimmed.contains('.') {
-            format!("a {what} is a GUID, not a domain name or URL")
+            format!("{article} {what} is a GUID, not a domain name or URL")
+        } else if let Some((i, c)) = trimmed
+            .char_indices()
+            .find(|&(i, c)| count == 36 && !matches!(i, 8 | 13 | 18 | 23) && !c.is_ascii_hexdigit())
+        {
+            format!("`{c}` at position {} is not a hex digit", i + 1)
+        } else if count == 36 {
+            "the dashes must sit after characters 8, 13, 18 and 23 (8-4-4-4-12)".to_string()
         } else {
             format!(
-                "a {what} is a GUID like 00000000-0000-0000-0000-000000000000 (36 characters, hex digits and dashes), this has {} characters",
-                trimmed.chars().count()
+                "{article} {what} is a GUID like 00000000-0000-0000-0000-000000000000 (36 characters, hex digits and dashes), this has {count} characters"
             )
         };
         return Err(InputError::new(field, value, format!("not a GUID: {hint}"))
