@@ -5,9 +5,11 @@
 
 pub mod arm;
 pub mod arm_authorization;
+pub mod arm_identities;
 pub mod arm_vaults;
 pub mod atlas;
 pub mod graph;
+pub mod graph_apps;
 pub mod graph_sps;
 pub mod keyvault;
 

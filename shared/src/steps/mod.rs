@@ -1,3 +1,4 @@
 //! Create-or-adopt steps, one module per phase.
 
 pub mod customer;
+pub mod provider;

@@ -6,6 +6,7 @@ mod deployments;
 pub mod models;
 pub mod operations;
 mod resource_groups;
+mod subscription_list;
 mod subscriptions;
 pub mod user_assigned_identities;
 
@@ -54,6 +55,7 @@ fn routes() -> Vec<Route> {
     routes.extend(resource_groups::routes());
     routes.extend(deployments::routes());
     routes.extend(user_assigned_identities::routes());
+    routes.extend(subscription_list::routes());
     routes
 }
 

@@ -29,7 +29,18 @@ const fn spec(definition: &'static str) -> SpecRef {
 }
 
 pub fn routes() -> Vec<Route> {
-    vec![Route::get(PATTERN, get), Route::put(PATTERN, put)]
+    vec![
+        Route::get(PATTERN, get),
+        Route::put(PATTERN, put),
+        Route::get(
+            "/subscriptions/{sub}/providers/Microsoft.ManagedIdentity/userAssignedIdentities",
+            list,
+        ),
+        Route::get(
+            "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities",
+            list,
+        ),
+    ]
 }
 
 /// The models of this module with a spec definition, for the conformance test.
@@ -145,6 +156,37 @@ fn get(call: &Call) -> Reply {
         Some(r) if r.kind.eq_ignore_ascii_case(KIND) => Reply::ok(r.body.clone()),
         _ => not_found(call),
     }
+}
+
+/// `UserAssignedIdentities_ListBySubscription` / `_ListByResourceGroup` (one page).
+fn list(call: &Call) -> Reply {
+    let state = call.state();
+    let sub = match super::subscription(&state, call) {
+        Ok((_, sub)) => sub.id,
+        Err(r) => return r,
+    };
+    let rg = call.param("rg");
+    if !rg.is_empty() {
+        let exists = state.subscription(&sub.to_string()).is_some_and(|(_, s)| {
+            s.resource_groups
+                .iter()
+                .any(|g| g.name.eq_ignore_ascii_case(rg))
+        });
+        if !exists {
+            return resource_group_not_found(call);
+        }
+    }
+    let value: Vec<Value> = state
+        .resources
+        .values()
+        .filter(|r| {
+            r.kind.eq_ignore_ascii_case(KIND)
+                && r.subscription == sub
+                && (rg.is_empty() || r.resource_group.eq_ignore_ascii_case(rg))
+        })
+        .map(|r| r.body.clone())
+        .collect();
+    Reply::ok(json!({ "value": value }))
 }
 
 /// ARM names: 3–128 characters, letters, digits, `-` and `_`, starting with a letter or digit

@@ -1,0 +1,87 @@
+//! The user-assigned managed identity: read at its resource id; created in the subscription,
+//! resource group and location given (the group must exist); its principal id is what the
+//! federated credential's subject names.
+
+use super::{Session, SetupSpec};
+use crate::clients::arm_identities::UserAssignedIdentity;
+use crate::output::{Outcome, StepReport};
+use crate::{InputError, Refusal, ResourceId};
+
+#[derive(Debug, Clone)]
+pub struct IdentityPlan {
+    pub id: ResourceId,
+    pub found: Option<UserAssignedIdentity>,
+}
+
+/// Reads the UAMI; when it is absent, checks that its resource group exists.
+pub async fn plan(session: &Session, spec: &SetupSpec) -> anyhow::Result<IdentityPlan> {
+    let id = spec.identity_id();
+    let found = match session.arm.user_assigned_identity(&id).await {
+        Ok(found) => found,
+        Err(e) if e.is(404, "ResourceGroupNotFound") => None,
+        Err(e) => return Err(e.into()),
+    };
+    if found.is_none() {
+        if spec.identity.is_some() {
+            return Err(InputError::new(
+                "--identity",
+                id.to_string(),
+                "no user-assigned managed identity at this resource id",
+            )
+            .with_fix("pass the resource id of an existing identity, or omit --identity to create one from --identity-name")
+            .into());
+        }
+        let group = ResourceId::resource_group(spec.subscription, &spec.resource_group);
+        if session.arm.resource_group(&group).await?.is_none() {
+            return Err(Refusal::new(format!(
+                "resource group {} does not exist in subscription {}",
+                spec.resource_group, spec.subscription
+            ))
+            .hint(format!(
+                "create it first: az group create --subscription {} --name {} --location {}",
+                spec.subscription, spec.resource_group, spec.location
+            ))
+            .into());
+        }
+    }
+    Ok(IdentityPlan { id, found })
+}
+
+fn resource(identity: &UserAssignedIdentity) -> String {
+    format!(
+        "{} (principalId {})",
+        identity.id, identity.properties.principal_id
+    )
+}
+
+/// Creates the UAMI when absent; `None` only in a dry run that would create it.
+pub async fn apply(
+    session: &Session,
+    spec: &SetupSpec,
+    plan: &IdentityPlan,
+) -> anyhow::Result<(Option<UserAssignedIdentity>, StepReport)> {
+    if let Some(found) = &plan.found {
+        let outcome = if spec.identity.is_some() {
+            Outcome::Adopted
+        } else {
+            Outcome::Unchanged
+        };
+        return Ok((
+            Some(found.clone()),
+            StepReport::new("identity", outcome, resource(found)),
+        ));
+    }
+    if spec.dry_run {
+        return Ok((
+            None,
+            StepReport::new("identity", Outcome::WouldCreate, plan.id.to_string())
+                .detail(format!("in {}", spec.location)),
+        ));
+    }
+    let created = session
+        .arm
+        .put_user_assigned_identity(&plan.id, &spec.location)
+        .await?;
+    let report = StepReport::new("identity", Outcome::Created, resource(&created));
+    Ok((Some(created), report))
+}
