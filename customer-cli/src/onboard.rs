@@ -298,7 +298,11 @@ pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<()> {
         );
     }
 
-    let writes = steps.iter().filter(|s| s.outcome.is_write()).count();
+    // Changes in the tenant (the handoff file is local).
+    let writes = steps
+        .iter()
+        .filter(|s| s.outcome.is_write() && s.step != "handoff")
+        .count();
     if printer.is_json() {
         printer.json(&Report {
             tenant: ctx.tenant,
@@ -312,9 +316,15 @@ pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<()> {
         });
     } else if args.dry_run {
         printer.text("Dry run: nothing was changed. Re-run without --dry-run to apply the plan.");
+    } else if writes == 0 {
+        printer.text(format!(
+            "Already onboarded: nothing needed changing. Handoff: {}.",
+            args.handoff_out.display()
+        ));
+        printer.text(handoff::send_line(&args.handoff_out));
     } else {
         printer.text(format!(
-            "Onboarded: {writes} change(s) made. Handoff written to {}.",
+            "Onboarded: {writes} change(s) made in your tenant. Handoff written to {}.",
             args.handoff_out.display()
         ));
         printer.text(handoff::send_line(&args.handoff_out));

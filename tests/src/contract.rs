@@ -194,6 +194,8 @@ pub fn all_models() -> Vec<ModelInfo> {
     let mut models = crate::arm::models::registry();
     models.extend(crate::keyvault::models::registry());
     models.extend(crate::arm::user_assigned_identities::registry());
+    models.extend(crate::arm::vaults::registry());
+    models.extend(crate::arm::role_assignments::registry());
     models
 }
 

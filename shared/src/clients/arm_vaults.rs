@@ -75,10 +75,11 @@ impl Vault {
             .default_action
             .as_deref()
             .is_some_and(|a| a.eq_ignore_ascii_case("Deny"));
+        // An absent bypass means AzureServices (keyvault-mgmt 2026-02-01 `NetworkRuleSet.bypass`).
         let bypass = acls
             .bypass
             .as_deref()
-            .is_some_and(|b| b.eq_ignore_ascii_case("AzureServices"));
+            .is_none_or(|b| b.eq_ignore_ascii_case("AzureServices"));
         (denies && !bypass).then(|| {
             "its firewall denies by default and does not let trusted Azure services bypass it"
                 .to_string()

@@ -5,10 +5,14 @@
 mod deployments;
 pub mod models;
 pub mod operations;
+pub mod permissions;
 mod resource_groups;
+pub mod role_assignments;
+pub mod role_definitions;
 mod subscription_list;
 mod subscriptions;
 pub mod user_assigned_identities;
+pub mod vaults;
 
 use crate::auth::{Checked, audience_matches, check, utc};
 use crate::reply::Reply;
@@ -54,6 +58,10 @@ fn routes() -> Vec<Route> {
     let mut routes = subscriptions::routes();
     routes.extend(resource_groups::routes());
     routes.extend(deployments::routes());
+    routes.extend(vaults::routes());
+    routes.extend(role_assignments::routes());
+    routes.extend(role_definitions::routes());
+    routes.extend(permissions::routes());
     routes.extend(user_assigned_identities::routes());
     routes.extend(subscription_list::routes());
     routes

@@ -35,9 +35,7 @@ pub fn covers(outer: &str, inner: &str) -> bool {
 /// The `Permission` objects of every role `principal` holds at `scope` or above.
 pub fn effective(state: &State, principal: &str, scope: &str) -> Vec<Value> {
     role_assignments::all(state)
-        .filter(|ra| {
-            ra.principal_id.eq_ignore_ascii_case(principal) && covers(&ra.scope, scope)
-        })
+        .filter(|ra| ra.principal_id.eq_ignore_ascii_case(principal) && covers(&ra.scope, scope))
         .filter_map(|ra| role_definitions::definition(state, &ra.role_definition_id))
         .flat_map(|d| {
             d["properties"]["permissions"]
@@ -65,15 +63,23 @@ pub fn action_matches(pattern: &str, action: &str) -> bool {
 fn strings(v: &Value, key: &str) -> Vec<String> {
     v[key]
         .as_array()
-        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 /// Whether `principal` may perform control-plane `action` at `scope`.
 pub fn allowed(state: &State, principal: &str, scope: &str, action: &str) -> bool {
     effective(state, principal, scope).iter().any(|p| {
-        strings(p, "actions").iter().any(|a| action_matches(a, action))
-            && !strings(p, "notActions").iter().any(|a| action_matches(a, action))
+        strings(p, "actions")
+            .iter()
+            .any(|a| action_matches(a, action))
+            && !strings(p, "notActions")
+                .iter()
+                .any(|a| action_matches(a, action))
     })
 }
 

@@ -37,8 +37,17 @@ const KV_READ_ACTIONS: [&str; 10] = [
     "Microsoft.KeyVault/operations/read",
 ];
 
-/// `(id, roleName, actions, notActions, dataActions)` of each built-in role.
-fn builtins() -> Vec<(&'static str, &'static str, Vec<&'static str>, Vec<&'static str>, Vec<&'static str>)> {
+/// `(id, roleName, actions, notActions, dataActions)` of a built-in role.
+type Builtin = (
+    &'static str,
+    &'static str,
+    Vec<&'static str>,
+    Vec<&'static str>,
+    Vec<&'static str>,
+);
+
+/// Every built-in role this simulator knows.
+fn builtins() -> Vec<Builtin> {
     vec![
         (OWNER, "Owner", vec!["*"], vec![], vec![]),
         (
@@ -193,7 +202,10 @@ pub fn routes() -> Vec<Route> {
     vec![
         Route::get(AT_SUBSCRIPTION, get),
         Route::put(AT_SUBSCRIPTION, put),
-        Route::get("/providers/Microsoft.Authorization/roleDefinitions/{id}", get),
+        Route::get(
+            "/providers/Microsoft.Authorization/roleDefinitions/{id}",
+            get,
+        ),
     ]
 }
 
@@ -279,7 +291,9 @@ fn put(call: &Call) -> Reply {
         return error(
             400,
             "InvalidRoleDefinitionId",
-            &format!("The role definition ID '{guid}' is not valid. The role definition ID must be a GUID."),
+            &format!(
+                "The role definition ID '{guid}' is not valid. The role definition ID must be a GUID."
+            ),
         );
     }
     if builtin(&guid).is_some() {
@@ -291,10 +305,18 @@ fn put(call: &Call) -> Reply {
     }
     let p = body.properties;
     let Some(role_name) = p.role_name.filter(|n| !n.trim().is_empty()) else {
-        return error(400, "RoleDefinitionNameNullOrEmpty", "The role definition name cannot be null or empty.");
+        return error(
+            400,
+            "RoleDefinitionNameNullOrEmpty",
+            "The role definition name cannot be null or empty.",
+        );
     };
     if p.assignable_scopes.is_empty() {
-        return error(400, "InvalidAssignableScopes", "The role definition must have at least one assignable scope.");
+        return error(
+            400,
+            "InvalidAssignableScopes",
+            "The role definition must have at least one assignable scope.",
+        );
     }
     let mut state = call.state();
     let sub = match super::subscription(&state, call) {
@@ -311,7 +333,9 @@ fn put(call: &Call) -> Reply {
         return error(
             409,
             "RoleDefinitionWithSameNameExists",
-            &format!("A custom role with the same name '{role_name}' already exists in this directory. Use a different name."),
+            &format!(
+                "A custom role with the same name '{role_name}' already exists in this directory. Use a different name."
+            ),
         );
     }
     let id = format!("/subscriptions/{sub}/providers/{KIND}/{guid}");

@@ -1,0 +1,218 @@
+//! The world the customer-side end-to-end tests run in: the simulator with a provider tenant
+//! holding a multi-tenant app, and a customer tenant whose admin and user are Owners of the
+//! customer subscription; helpers to run the built `xtcmk-customer` against it and to snapshot
+//! its output with ports, GUIDs, key versions and temp paths filtered.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use tempfile::TempDir;
+use xtcmk::{AppId, ObjectId};
+use xtcmk_sim::arm::role_assignments;
+use xtcmk_sim::arm::role_definitions;
+use xtcmk_sim::scenario::demo::*;
+use xtcmk_sim::{Scenario, Sim};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_xtcmk-customer");
+pub const APP_ID: &str = "10000000-0000-4000-8000-0000000000d1";
+pub const APP_NAME: &str = "Contoso CMK";
+pub const VAULT: &str = "kv-fabrikam-cmk";
+pub const KEY: &str = "cmk";
+
+pub struct World {
+    pub sim: Sim,
+    pub dir: TempDir,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Exit code, stdout and stderr in one text, for snapshots and failure messages.
+    pub fn shown(&self) -> String {
+        format!(
+            "exit: {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// The demo tenants plus the provider's multi-tenant app.
+pub fn scenario() -> Scenario {
+    let mut scenario = Scenario::demo();
+    let app = Scenario::builder()
+        .tenant(PROVIDER, "Contoso SaaS", PROVIDER_DOMAIN, |t| {
+            t.application(APP_NAME, |a| {
+                a.app_id(APP_ID.parse().unwrap())
+                    .object_ids(
+                        "10000000-0000-4000-8000-0000000000d2".parse().unwrap(),
+                        "10000000-0000-4000-8000-0000000000d3".parse().unwrap(),
+                    )
+                    .multi_tenant()
+            })
+        })
+        .build()
+        .unwrap();
+    let spec = app.tenants[0].applications[0].clone();
+    scenario
+        .tenants
+        .iter_mut()
+        .find(|t| t.alias == PROVIDER)
+        .unwrap()
+        .applications
+        .push(spec);
+    scenario
+}
+
+impl World {
+    /// The simulator with [`scenario`]; both customer users are Owner of the subscription.
+    pub fn new() -> World {
+        Self::with(scenario())
+    }
+
+    pub fn with(scenario: Scenario) -> World {
+        let sim = Sim::start(scenario);
+        {
+            let mut state = sim.state();
+            let scope = format!("/subscriptions/{CUSTOMER_SUBSCRIPTION_ID}");
+            for user in [CUSTOMER_ADMIN_ID, CUSTOMER_USER_ID] {
+                role_assignments::assign(&mut state, &scope, role_definitions::OWNER, user, "User");
+            }
+        }
+        World {
+            sim,
+            dir: tempfile::Builder::new()
+                .prefix("xtcmk-customer-")
+                .tempdir()
+                .unwrap(),
+        }
+    }
+
+    pub fn handoff_path(&self) -> PathBuf {
+        self.dir.path().join("handoff.json")
+    }
+
+    /// `onboard` with the usual options, `--yes`, and `extra`.
+    pub fn onboard_args(&self, extra: &[&str]) -> Vec<String> {
+        let mut args: Vec<String> = [
+            "onboard",
+            "--app-id",
+            APP_ID,
+            "--subscription",
+            CUSTOMER_SUBSCRIPTION_ID,
+            "--resource-group",
+            CUSTOMER_RESOURCE_GROUP,
+            "--location",
+            LOCATION,
+            "--vault",
+            VAULT,
+            "--key",
+            KEY,
+            "--handoff-out",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        args.push(self.handoff_path().display().to_string());
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    }
+
+    /// Runs the binary as customer user `upn` (through the `az` shim), without a terminal.
+    pub fn run_as(&self, upn: &str, args: &[String]) -> Run {
+        let out = Command::new(BIN)
+            .args(args)
+            .current_dir(self.dir.path())
+            .envs(self.sim.env_as_user(CUSTOMER, upn))
+            .env_remove("XTCMK_OUTPUT")
+            .env_remove("XTCMK_LOG")
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .output()
+            .expect("the binary runs");
+        Run {
+            code: out.status.code().expect("the binary exits normally"),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Runs as the customer's Global Administrator.
+    pub fn run(&self, args: &[String]) -> Run {
+        self.run_as(CUSTOMER_ADMIN, args)
+    }
+
+    /// The provider app's service principal in the customer tenant, if installed.
+    pub fn service_principal(&self) -> Option<ObjectId> {
+        let app: AppId = APP_ID.parse().unwrap();
+        let tenant = CUSTOMER_TENANT_ID.parse().unwrap();
+        self.sim
+            .state()
+            .service_principal(&tenant, &app)
+            .map(|sp| sp.id)
+    }
+
+    /// `METHOD service path` of every effective write so far.
+    pub fn writes(&self) -> Vec<String> {
+        self.sim
+            .log()
+            .writes()
+            .iter()
+            .map(|e| format!("{} {} {}", e.method, e.service, e.path))
+            .collect()
+    }
+
+    /// Snapshot of `text` with ports, temp paths, GUIDs and key versions filtered.
+    pub fn snapshot(&self, name: &str, text: &str) {
+        let mut settings = insta::Settings::clone_current();
+        for dir in [self.dir.path(), self.sim.dir()] {
+            settings.add_filter(&escape(&dir.display().to_string()), "[TMP]");
+            if let Ok(c) = dir.canonicalize() {
+                settings.add_filter(&escape(&c.display().to_string()), "[TMP]");
+            }
+        }
+        settings.add_filter(&format!(":{}\\b", self.sim.port()), ":[PORT]");
+        settings.add_filter(r"\b[0-9a-f]{32}\b", "[VERSION]");
+        // Known ids keep their names; other GUIDs are masked.
+        for (id, name) in [
+            (APP_ID, "[APP_ID]"),
+            (CUSTOMER_TENANT_ID, "[CUSTOMER_TENANT]"),
+            (CUSTOMER_SUBSCRIPTION_ID, "[SUBSCRIPTION]"),
+            (CUSTOMER_ADMIN_ID, "[ADMIN_ID]"),
+            (CUSTOMER_USER_ID, "[USER_ID]"),
+        ] {
+            settings.add_filter(&escape(id), name);
+        }
+        settings.add_filter(
+            r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",
+            "[GUID]",
+        );
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_snapshot_path("../snapshots");
+        settings.bind(|| insta::assert_snapshot!(name, text));
+    }
+}
+
+/// Regex-escapes a literal.
+pub fn escape(literal: &str) -> String {
+    literal
+        .chars()
+        .flat_map(|c| {
+            if "\\.+*?()|[]{}^$#&-~".contains(c) {
+                vec!['\\', c]
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
+/// `../shared/specs` from the workspace root, when present.
+pub fn specs_dir() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/specs");
+    dir.is_dir().then_some(dir)
+}

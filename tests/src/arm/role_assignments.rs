@@ -1,0 +1,544 @@
+//! Role assignments (authorization 2022-04-01, `RoleAssignments_Create/Get/Delete/ListForScope`)
+//! at the scopes onboarding uses: subscription, resource group, vault and key. Stored as ARM
+//! resources of type `Microsoft.Authorization/roleAssignments` (the Key Vault data plane reads
+//! them to authorize key operations).
+//!
+//! Azure's rules kept here:
+//! - the name is a GUID; the body needs `properties.roleDefinitionId` and `properties.principalId`;
+//! - the role must exist (`RoleDefinitionDoesNotExist`), the caller needs
+//!   `Microsoft.Authorization/roleAssignments/write` at the scope (`AuthorizationFailed`);
+//! - the principal must exist in the subscription's directory *as ARM sees it*: a principal
+//!   created moments ago is not replicated yet → 400 `PrincipalNotFound` (replication kind
+//!   [`PRINCIPAL`]); a `principalType` that differs from the principal's → 400
+//!   `UnmatchedPrincipalType`;
+//! - the same role for the same principal at the same scope under another name → 409
+//!   `RoleAssignmentExists`; the same name with other content → 409 `RoleAssignmentUpdateNotPermitted`.
+
+use super::error;
+use super::permissions;
+use super::role_definitions;
+use crate::contract::{Dialect, SpecModel, SpecRef, decode};
+use crate::reply::Reply;
+use crate::routes::{Call, Route};
+use crate::state::{ArmResource, State};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use xtcmk::SubscriptionId;
+
+pub const KIND: &str = "Microsoft.Authorization/roleAssignments";
+
+/// Replication kind: a principal as ARM's authorization service sees it (key `{tenant}/{oid}`).
+pub const PRINCIPAL: &str = "principal";
+
+const SPEC: &str = "authorization/2022-04-01/authorization-RoleAssignmentsCalls.json";
+
+const SCOPES: [&str; 4] = [
+    "/subscriptions/{sub}/providers/Microsoft.Authorization/roleAssignments",
+    "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Authorization/roleAssignments",
+    "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.KeyVault/vaults/{vault}/providers/Microsoft.Authorization/roleAssignments",
+    "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.KeyVault/vaults/{vault}/keys/{key}/providers/Microsoft.Authorization/roleAssignments",
+];
+const NAMED: [&str; 4] = [
+    "/subscriptions/{sub}/providers/Microsoft.Authorization/roleAssignments/{name}",
+    "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Authorization/roleAssignments/{name}",
+    "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.KeyVault/vaults/{vault}/providers/Microsoft.Authorization/roleAssignments/{name}",
+    "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.KeyVault/vaults/{vault}/keys/{key}/providers/Microsoft.Authorization/roleAssignments/{name}",
+];
+
+pub fn routes() -> Vec<Route> {
+    let mut routes = Vec::new();
+    for p in NAMED {
+        routes.push(Route::get(p, get));
+        routes.push(Route::put(p, put));
+        routes.push(Route::delete(p, delete));
+    }
+    for p in SCOPES {
+        routes.push(Route::get(p, list));
+    }
+    routes
+}
+
+/// The fields of a stored assignment the rules look at.
+#[derive(Debug, Clone)]
+pub struct Assignment {
+    pub id: String,
+    pub scope: String,
+    pub principal_id: String,
+    pub role_definition_id: String,
+}
+
+/// Every stored role assignment.
+pub fn all(state: &State) -> impl Iterator<Item = Assignment> + '_ {
+    state
+        .resources
+        .values()
+        .filter(|r| r.kind.eq_ignore_ascii_case(KIND))
+        .map(|r| {
+            let p = &r.body["properties"];
+            let s = |k: &str| p[k].as_str().unwrap_or_default().to_string();
+            Assignment {
+                id: r.id.clone(),
+                scope: s("scope"),
+                principal_id: s("principalId"),
+                role_definition_id: s("roleDefinitionId"),
+            }
+        })
+}
+
+/// The scope part of a path: everything before `/providers/Microsoft.Authorization/`.
+fn scope_of(path: &str) -> String {
+    let lower = path.to_ascii_lowercase();
+    let cut = lower
+        .find("/providers/microsoft.authorization/")
+        .unwrap_or(path.len());
+    path[..cut].to_string()
+}
+
+fn subscription_of(scope: &str) -> Option<SubscriptionId> {
+    scope.split('/').nth(2)?.parse().ok()
+}
+
+fn resource_group_of(scope: &str) -> String {
+    let parts: Vec<&str> = scope.split('/').collect();
+    match parts.get(3) {
+        Some(s) if s.eq_ignore_ascii_case("resourcegroups") => {
+            parts.get(4).copied().unwrap_or_default().to_string()
+        }
+        _ => String::new(),
+    }
+}
+
+/// Stores an assignment directly (scenario set-up in tests: "this user is Owner of the
+/// subscription"). Returns its id.
+pub fn assign(
+    state: &mut State,
+    scope: &str,
+    role_guid: &str,
+    principal: &str,
+    principal_type: &str,
+) -> String {
+    let name = uuid::Uuid::new_v5(
+        &uuid::Uuid::NAMESPACE_URL,
+        format!("{scope}|{role_guid}|{principal}")
+            .to_ascii_lowercase()
+            .as_bytes(),
+    )
+    .to_string();
+    let sub = subscription_of(scope).expect("a scope below /subscriptions/{id}");
+    let body = assignment_body(
+        scope,
+        &name,
+        &format!(
+            "/subscriptions/{sub}/providers/{}/{role_guid}",
+            role_definitions::KIND
+        ),
+        principal,
+        principal_type,
+        None,
+        "",
+    );
+    let id = body["id"].as_str().unwrap_or_default().to_string();
+    state.put_resource(ArmResource {
+        id: id.clone(),
+        subscription: sub,
+        resource_group: resource_group_of(scope),
+        kind: KIND.into(),
+        name,
+        body,
+    });
+    id
+}
+
+fn assignment_body(
+    scope: &str,
+    name: &str,
+    role_definition_id: &str,
+    principal: &str,
+    principal_type: &str,
+    description: Option<&str>,
+    created_by: &str,
+) -> Value {
+    let now = crate::auth::utc(crate::tokens::now());
+    json!({
+        "id": format!("{scope}/providers/{KIND}/{name}"),
+        "name": name,
+        "type": KIND,
+        "properties": {
+            "roleDefinitionId": role_definition_id,
+            "principalId": principal,
+            "principalType": principal_type,
+            "scope": scope,
+            "condition": null,
+            "conditionVersion": null,
+            "description": description,
+            "createdOn": now,
+            "updatedOn": now,
+            "createdBy": created_by,
+            "updatedBy": created_by,
+            "delegatedManagedIdentityResourceId": null,
+        }
+    })
+}
+
+/// `RoleAssignmentCreateParameters`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RoleAssignmentCreateParameters {
+    pub properties: RoleAssignmentProperties,
+}
+
+impl SpecModel for RoleAssignmentCreateParameters {
+    const SPEC: SpecRef = SpecRef {
+        file: SPEC,
+        definition: "RoleAssignmentCreateParameters",
+    };
+    fn example() -> Value {
+        json!({ "properties": RoleAssignmentProperties::example() })
+    }
+}
+
+/// `RoleAssignmentProperties` (read-only members are accepted and ignored).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RoleAssignmentProperties {
+    pub role_definition_id: String,
+    pub principal_id: String,
+    #[serde(default)]
+    pub principal_type: Option<PrincipalType>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub condition: Option<String>,
+    #[serde(default)]
+    pub condition_version: Option<String>,
+    #[serde(default)]
+    pub delegated_managed_identity_resource_id: Option<String>,
+    #[serde(default)]
+    pub scope: Option<Value>,
+    #[serde(default)]
+    pub created_on: Option<Value>,
+    #[serde(default)]
+    pub updated_on: Option<Value>,
+    #[serde(default)]
+    pub created_by: Option<Value>,
+    #[serde(default)]
+    pub updated_by: Option<Value>,
+}
+
+impl SpecModel for RoleAssignmentProperties {
+    const SPEC: SpecRef = SpecRef {
+        file: SPEC,
+        definition: "RoleAssignmentProperties",
+    };
+    fn example() -> Value {
+        json!({
+            "roleDefinitionId": "/providers/Microsoft.Authorization/roleDefinitions/e147488a-f6f5-4113-8e2d-b22465e65bf6",
+            "principalId": "00000000-0000-0000-0000-000000000001",
+        })
+    }
+}
+
+/// `PrincipalType` (default `User`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum PrincipalType {
+    User,
+    Group,
+    ServicePrincipal,
+    ForeignGroup,
+}
+
+impl PrincipalType {
+    fn as_str(self) -> &'static str {
+        match self {
+            PrincipalType::User => "User",
+            PrincipalType::Group => "Group",
+            PrincipalType::ServicePrincipal => "ServicePrincipal",
+            PrincipalType::ForeignGroup => "ForeignGroup",
+        }
+    }
+}
+
+/// The models of this module, for the conformance test.
+pub fn registry() -> Vec<crate::contract::ModelInfo> {
+    vec![
+        crate::contract::struct_info::<RoleAssignmentCreateParameters>(),
+        crate::contract::struct_info::<RoleAssignmentProperties>(),
+    ]
+}
+
+/// The subscription's tenant must exist; the resource group (if any) too.
+fn check_scope(call: &Call, state: &State) -> Result<SubscriptionId, Reply> {
+    let (_, sub) = super::subscription(state, call)?;
+    let rg = call.param("rg");
+    if !rg.is_empty()
+        && !sub
+            .resource_groups
+            .iter()
+            .any(|g| g.name.eq_ignore_ascii_case(rg))
+    {
+        return Err(super::resource_group_not_found(call));
+    }
+    if !call.param("vault").is_empty() {
+        let id = crate::state::resource_id(
+            &sub.id,
+            rg,
+            "Microsoft.KeyVault/vaults",
+            call.param("vault"),
+        );
+        if state.resource(&id).is_none() {
+            return Err(error(
+                404,
+                "ResourceNotFound",
+                &format!(
+                    "The Resource 'Microsoft.KeyVault/vaults/{}' under resource group '{rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
+                    call.param("vault")
+                ),
+            ));
+        }
+    }
+    Ok(sub.id)
+}
+
+fn not_found(call: &Call) -> Reply {
+    error(
+        404,
+        "RoleAssignmentNotFound",
+        &format!("The role assignment '{}' is not found.", call.param("name")),
+    )
+}
+
+fn get(call: &Call) -> Reply {
+    let state = call.state();
+    if let Err(reply) = check_scope(call, &state) {
+        return reply;
+    }
+    let id = format!(
+        "{}/providers/{KIND}/{}",
+        scope_of(&call.path),
+        call.param("name")
+    );
+    match state.resource(&id) {
+        Some(r) => Reply::ok(r.body.clone()),
+        None => not_found(call),
+    }
+}
+
+/// What kind of principal `oid` is in `tenant`: `User` or `ServicePrincipal`.
+fn principal_kind(
+    state: &State,
+    sub: &SubscriptionId,
+    oid: &str,
+) -> Option<(String, &'static str)> {
+    let (tenant, _) = state.subscription(&sub.to_string())?;
+    if tenant
+        .users
+        .iter()
+        .any(|u| u.id.to_string().eq_ignore_ascii_case(oid))
+    {
+        return Some((tenant.id.to_string(), "User"));
+    }
+    if tenant
+        .service_principals
+        .iter()
+        .any(|s| s.id.to_string().eq_ignore_ascii_case(oid))
+    {
+        return Some((tenant.id.to_string(), "ServicePrincipal"));
+    }
+    None
+}
+
+fn put(call: &Call) -> Reply {
+    let request: RoleAssignmentCreateParameters = match decode(call, Dialect::Arm) {
+        Ok(r) => r,
+        Err(reply) => return reply,
+    };
+    let p = request.properties;
+    let name = call.param("name").to_string();
+    if uuid::Uuid::parse_str(&name).is_err() {
+        return error(
+            400,
+            "InvalidRoleAssignmentId",
+            &format!(
+                "The role assignment ID '{name}' is not valid. The role assignment ID must be a GUID."
+            ),
+        );
+    }
+    let scope = scope_of(&call.path);
+    let sub = {
+        let state = call.state();
+        match check_scope(call, &state) {
+            Ok(s) => s,
+            Err(reply) => return reply,
+        }
+    };
+    if let Err(reply) = permissions::require(
+        call,
+        &scope,
+        "Microsoft.Authorization/roleAssignments/write",
+    ) {
+        return reply;
+    }
+    if p.condition_version.as_deref().is_some_and(|v| v != "2.0") {
+        return error(
+            400,
+            "InvalidConditionVersion",
+            "The only accepted condition version is '2.0'.",
+        );
+    }
+    let state = call.state();
+    if role_definitions::definition(&state, &p.role_definition_id).is_none() {
+        return error(
+            400,
+            "RoleDefinitionDoesNotExist",
+            &format!(
+                "The specified role definition with ID '{}' does not exist.",
+                p.role_definition_id.rsplit('/').next().unwrap_or_default()
+            ),
+        );
+    }
+    let tenant = state
+        .subscription(&sub.to_string())
+        .map(|(t, _)| t.id.to_string())
+        .unwrap_or_default();
+    let principal = p.principal_id.to_ascii_lowercase();
+    let kind = principal_kind(&state, &sub, &principal);
+    drop(state);
+    // A principal just created is not yet visible to ARM (Entra replication).
+    let visible = call
+        .sim
+        .replication
+        .visible(PRINCIPAL, &format!("{tenant}/{principal}"));
+    let Some((_, actual)) = kind.filter(|_| visible) else {
+        return error(
+            400,
+            "PrincipalNotFound",
+            &format!(
+                "Principal {} does not exist in the directory {tenant}. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay. In this case, set the role assignment principalType property to a value, such as ServicePrincipal, User, or Group.  See https://aka.ms/docs-principaltype",
+                p.principal_id.replace('-', "")
+            ),
+        );
+    };
+    let principal_type = p
+        .principal_type
+        .map(PrincipalType::as_str)
+        .unwrap_or("User");
+    if principal_type != actual {
+        return error(
+            400,
+            "UnmatchedPrincipalType",
+            &format!(
+                "The PrincipalId '{}' has type '{actual}' , which is different from specified PrincipalType '{principal_type}'.",
+                p.principal_id.replace('-', "")
+            ),
+        );
+    }
+    let mut state = call.state();
+    let role_guid = p
+        .role_definition_id
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let id = format!("{scope}/providers/{KIND}/{name}");
+    let same = |a: &Assignment| {
+        a.principal_id.eq_ignore_ascii_case(&principal)
+            && a.role_definition_id
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .eq_ignore_ascii_case(&role_guid)
+            && a.scope.eq_ignore_ascii_case(&scope)
+    };
+    if let Some(existing) = state.resource(&id) {
+        let a = all(&state).find(|a| a.id.eq_ignore_ascii_case(&existing.id));
+        return match a {
+            Some(a) if same(&a) => Reply::json(201, existing.body.clone()),
+            _ => error(
+                409,
+                "RoleAssignmentUpdateNotPermitted",
+                "Tenant ID, application ID, principal ID, and scope are not allowed to be updated.",
+            ),
+        };
+    }
+    if all(&state).any(|a| same(&a)) {
+        return error(
+            409,
+            "RoleAssignmentExists",
+            "The role assignment already exists.",
+        );
+    }
+    let created_by = call.caller().claims.oid.clone().unwrap_or_default();
+    let body = assignment_body(
+        &scope,
+        &name,
+        &p.role_definition_id,
+        &principal,
+        principal_type,
+        p.description.as_deref(),
+        &created_by,
+    );
+    state.put_resource(ArmResource {
+        id,
+        subscription: sub,
+        resource_group: resource_group_of(&scope),
+        kind: KIND.into(),
+        name,
+        body: body.clone(),
+    });
+    Reply::json(201, body)
+}
+
+fn delete(call: &Call) -> Reply {
+    let scope = scope_of(&call.path);
+    {
+        let state = call.state();
+        if let Err(reply) = check_scope(call, &state) {
+            return reply;
+        }
+    }
+    if let Err(reply) = permissions::require(
+        call,
+        &scope,
+        "Microsoft.Authorization/roleAssignments/delete",
+    ) {
+        return reply;
+    }
+    let id = format!("{scope}/providers/{KIND}/{}", call.param("name"));
+    let mut state = call.state();
+    // DELETE of a missing assignment answers 204 (RoleAssignments_Delete: 200, 204).
+    match state.resources.remove(&id.to_ascii_lowercase()) {
+        Some(r) => Reply::ok(r.body),
+        None => Reply::empty(204),
+    }
+}
+
+/// `$filter`: `atScope()`, `assignedTo('{id}')`, `principalId eq '{id}'`, or both joined by `and`.
+fn list(call: &Call) -> Reply {
+    let scope = scope_of(&call.path);
+    let state = call.state();
+    if let Err(reply) = check_scope(call, &state) {
+        return reply;
+    }
+    let filter = call.query("$filter").unwrap_or_default().to_string();
+    let at_scope = filter.contains("atScope()");
+    let principal = filter
+        .split('\'')
+        .nth(1)
+        .filter(|_| filter.contains("assignedTo(") || filter.contains("principalId eq"))
+        .map(str::to_ascii_lowercase);
+    let value: Vec<Value> = all(&state)
+        .filter(|a| {
+            let related = if at_scope {
+                permissions::covers(&a.scope, &scope)
+            } else {
+                permissions::covers(&a.scope, &scope) || permissions::covers(&scope, &a.scope)
+            };
+            related
+                && principal
+                    .as_deref()
+                    .is_none_or(|p| a.principal_id.eq_ignore_ascii_case(p))
+        })
+        .filter_map(|a| state.resource(&a.id).map(|r| r.body.clone()))
+        .collect();
+    Reply::ok(json!({ "value": value }))
+}
