@@ -177,6 +177,7 @@ impl World {
         }
         settings.add_filter(&format!(":{}\\b", self.sim.port()), ":[PORT]");
         settings.add_filter(r"\b[0-9a-f]{32}\b", "[VERSION]");
+        settings.add_filter(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z", "[TIME]");
         // Known ids keep their names; other GUIDs are masked.
         for (id, name) in [
             (APP_ID, "[APP_ID]"),
@@ -215,4 +216,88 @@ pub fn escape(literal: &str) -> String {
 pub fn specs_dir() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/specs");
     dir.is_dir().then_some(dir)
+}
+
+/// [`scenario`] with the customer vault already there.
+pub fn scenario_with_vault(purge_protection: bool, rbac: bool) -> Scenario {
+    let mut s = scenario();
+    let sub = s
+        .tenants
+        .iter_mut()
+        .find(|t| t.alias == CUSTOMER)
+        .unwrap()
+        .subscriptions
+        .first_mut()
+        .unwrap();
+    sub.vaults.push(xtcmk_sim::scenario::VaultSpec {
+        name: VAULT.into(),
+        resource_group: CUSTOMER_RESOURCE_GROUP.into(),
+        location: None,
+        sku: "standard".into(),
+        enable_soft_delete: true,
+        enable_purge_protection: purge_protection,
+        enable_rbac_authorization: rbac,
+    });
+    s
+}
+
+impl World {
+    /// The vault's ARM id.
+    pub fn vault_id(&self) -> String {
+        format!(
+            "/subscriptions/{CUSTOMER_SUBSCRIPTION_ID}/resourceGroups/{CUSTOMER_RESOURCE_GROUP}/providers/Microsoft.KeyVault/vaults/{VAULT}"
+        )
+    }
+
+    /// Changes the stored vault's body.
+    pub fn edit_vault(&self, f: impl FnOnce(&mut serde_json::Value)) {
+        let id = self.vault_id();
+        let mut state = self.sim.state();
+        let vault = state.resource_mut(&id).expect("the vault exists");
+        f(&mut vault.body);
+    }
+
+    /// Stores key [`KEY`] in the vault with this type and operations.
+    pub fn seed_key(&self, kty: &str, ops: &[&str]) {
+        use xtcmk_sim::state::{KeyVersion, StoredKey};
+        let mut public = std::collections::BTreeMap::new();
+        if kty.starts_with("EC") {
+            public.insert("crv".to_string(), "P-256".to_string());
+            public.insert("x".to_string(), "AAAA".to_string());
+            public.insert("y".to_string(), "AAAA".to_string());
+        } else {
+            public.insert("n".to_string(), "A".repeat(512));
+            public.insert("e".to_string(), "AQAB".to_string());
+        }
+        let version = KeyVersion {
+            version: "0123456789abcdef0123456789abcdef".into(),
+            kty: kty.into(),
+            key_ops: ops.iter().map(|s| s.to_string()).collect(),
+            public,
+            enabled: true,
+            created: 1_700_000_000,
+            updated: 1_700_000_000,
+            nbf: None,
+            exp: None,
+            exportable: None,
+            tags: Default::default(),
+        };
+        self.sim
+            .state()
+            .keys
+            .entry(VAULT.to_ascii_lowercase())
+            .or_default()
+            .insert(
+                KEY.to_ascii_lowercase(),
+                StoredKey {
+                    name: KEY.into(),
+                    versions: vec![version],
+                },
+            );
+    }
+
+    /// Gives customer user `principal` a role at `scope` directly in the simulator's state.
+    pub fn grant(&self, scope: &str, role: &str, principal: &str) {
+        role_assignments::assign(&mut self.sim.state(), scope, role, principal, "User");
+    }
 }
