@@ -59,3 +59,210 @@ fn fresh_tenant_installs_everything_then_a_second_run_writes_nothing() {
     );
     w.snapshot("onboard_second_run", &second.shown());
 }
+
+#[test]
+fn the_grant_is_on_the_key_for_the_service_principal_object_id_and_fits_the_spec() {
+    let w = World::new();
+    let run = w.run(&w.onboard_args(&["--yes"]));
+    assert_eq!(run.code, 0, "{}", run.shown());
+    let sp = w.service_principal().unwrap().to_string();
+    assert_ne!(sp, APP_ID);
+    let key_scope = format!("{}/keys/{KEY}", w.vault_id());
+    let puts = w.sim.log().matching(
+        "PUT",
+        &format!("{key_scope}/providers/Microsoft.Authorization/roleAssignments/*"),
+    );
+    let put = puts.last().expect("a role assignment PUT at the key");
+    assert_eq!(put.status, 201);
+    let body = put.body.clone().expect("the PUT has a body");
+    let props = &body["properties"];
+    assert_eq!(
+        props["principalId"],
+        sp.as_str(),
+        "the principal is the SP object id"
+    );
+    assert_eq!(props["principalType"], "ServicePrincipal");
+    assert!(
+        props["roleDefinitionId"]
+            .as_str()
+            .unwrap()
+            .ends_with("/e147488a-f6f5-4113-8e2d-b22465e65bf6"),
+        "{body}"
+    );
+    let state = w.sim.state();
+    let stored = state
+        .resources
+        .values()
+        .find(|r| {
+            r.kind == "Microsoft.Authorization/roleAssignments"
+                && r.body["properties"]["principalId"] == sp.as_str()
+        })
+        .expect("the assignment is stored");
+    assert_eq!(
+        stored.body["properties"]["scope"]
+            .as_str()
+            .unwrap()
+            .to_ascii_lowercase(),
+        key_scope.to_ascii_lowercase()
+    );
+    drop(state);
+
+    let Some(specs) = specs_dir() else {
+        eprintln!("skipped: ../shared/specs not found");
+        return;
+    };
+    let spec: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            specs.join("authorization/2022-04-01/authorization-RoleAssignmentsCalls.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let schema = serde_json::json!({
+        "$schema": "http://json-schema.org/draft-04/schema#",
+        "definitions": spec["definitions"],
+        "$ref": "#/definitions/RoleAssignmentCreateParameters",
+    });
+    let validator = jsonschema::validator_for(&schema).expect("the spec compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&body)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}\n{body}");
+    // Unknown members would pass the schema (no additionalProperties): check the names too.
+    let known = &spec["definitions"]["RoleAssignmentProperties"]["properties"];
+    for name in props.as_object().unwrap().keys() {
+        assert!(
+            known.get(name).is_some(),
+            "`{name}` is not in RoleAssignmentProperties"
+        );
+    }
+    assert_eq!(
+        body.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["properties"]
+    );
+}
+
+#[test]
+fn replication_and_propagation_delays_and_throttling_are_ridden_out() {
+    use xtcmk_sim::faults::{FaultRule, Step};
+    use xtcmk_sim::replication::ReplicationRule;
+    use xtcmk_sim::service::Service;
+    let w = World::new();
+    // The new service principal is invisible to ARM for its first two role-assignment checks.
+    w.sim.replication().add(ReplicationRule::reads(
+        xtcmk_sim::arm::role_assignments::PRINCIPAL,
+        2,
+    ));
+    // The admin's fresh Crypto Officer role has not reached the vault for two requests.
+    w.sim.faults().add(
+        FaultRule::on("POST", "/keys/*/create")
+            .in_service(Service::KeyVault)
+            .sequence([forbidden_by_rbac(), forbidden_by_rbac()]),
+    );
+    let throttle = w.sim.faults().add(
+        FaultRule::on(
+            "PUT",
+            "/subscriptions/*/resourceGroups/*/providers/Microsoft.KeyVault/vaults/*",
+        )
+        .sequence([Step::throttle(3)]),
+    );
+    let unavailable = w.sim.faults().add(
+        FaultRule::on("GET", "/v1.0/servicePrincipals*")
+            .in_service(Service::Graph)
+            .sequence([Step::status(503)]),
+    );
+    let run = w.run(&w.onboard_args(&["--yes"]));
+    assert_eq!(run.code, 0, "{}", run.shown());
+    assert_eq!(w.sim.faults().hits(throttle), 1);
+    assert_eq!(w.sim.faults().hits(unavailable), 1);
+    let statuses: Vec<u16> = w
+        .sim
+        .log()
+        .matching(
+            "PUT",
+            &format!(
+                "{}/keys/{KEY}/providers/Microsoft.Authorization/roleAssignments/*",
+                w.vault_id()
+            ),
+        )
+        .iter()
+        .map(|e| e.status)
+        .collect();
+    assert_eq!(
+        statuses,
+        [400, 400, 201],
+        "PrincipalNotFound twice, then created"
+    );
+    let creates: Vec<u16> = w
+        .sim
+        .log()
+        .matching("POST", &format!("/keys/{KEY}/create"))
+        .iter()
+        .map(|e| e.status)
+        .collect();
+    assert_eq!(
+        creates,
+        [403, 403, 200],
+        "ForbiddenByRbac twice, then created"
+    );
+    assert!(run.stderr.contains("waiting"), "{}", run.shown());
+}
+
+fn forbidden_by_rbac() -> xtcmk_sim::faults::Step {
+    xtcmk_sim::faults::Step::Status {
+        status: 403,
+        retry_after: None,
+        code: Some("ForbiddenByRbac".into()),
+        message: Some("Caller is not authorized to perform action on resource. If role assignments, deny assignments or role definitions were changed recently, please observe propagation time.".into()),
+    }
+}
+
+#[test]
+fn dry_run_reads_only_and_says_what_it_would_do() {
+    let w = World::new();
+    let run = w.run(&w.onboard_args(&["--dry-run"]));
+    assert_eq!(run.code, 0, "{}", run.shown());
+    assert!(w.writes().is_empty(), "{:#?}", w.writes());
+    assert!(!w.handoff_path().exists());
+    w.snapshot("onboard_dry_run", &run.shown());
+}
+
+#[test]
+fn json_output_lists_the_steps_and_the_handoff() {
+    let w = World::new();
+    let run = w.run(&w.onboard_args(&["--yes", "--output", "json"]));
+    assert_eq!(run.code, 0, "{}", run.shown());
+    let report: Value = serde_json::from_str(&run.stdout).expect("stdout is JSON");
+    let outcomes: Vec<(&str, &str)> = report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["step"].as_str().unwrap(), s["outcome"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("service principal", "created"),
+            ("vault", "created"),
+            ("your key access", "created"),
+            ("key", "created"),
+            ("grant", "created"),
+            ("handoff", "created"),
+        ]
+    );
+    assert_eq!(report["writes"], 5);
+    assert!(
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["ok"] == true)
+    );
+    assert_eq!(report["handoff"]["kind"], "xtcmk.handoff");
+    assert!(
+        !run.stdout.to_ascii_lowercase().contains("secret\":"),
+        "{}",
+        run.stdout
+    );
+}
