@@ -7,7 +7,7 @@ use super::grant::{PrincipalKind, assign_role};
 use super::wait::retrying;
 use super::{Ctx, OnboardSpec};
 use crate::clients::arm_authorization::builtin;
-use crate::clients::arm_vaults::Vault;
+use crate::clients::arm_vaults::{AccessPermissions, AccessPolicyEntry, Vault};
 use crate::documents::EncryptionTarget;
 use crate::http::HttpError;
 use crate::output::{Outcome, StepReport};
@@ -145,7 +145,8 @@ fn forbidden(e: &HttpError) -> bool {
     e.status() == Some(403)
 }
 
-/// Grants the signed-in principal Key Vault Crypto Officer on the vault (RBAC vaults only).
+/// Gives the signed-in principal key access: Key Vault Crypto Officer on an RBAC vault, an
+/// access policy (keys get, create) on an access-policy vault.
 async fn grant_self(
     ctx: &Ctx,
     spec: &OnboardSpec,
@@ -155,15 +156,30 @@ async fn grant_self(
     reports: &mut Vec<StepReport>,
 ) -> anyhow::Result<()> {
     if !vault.rbac() {
-        return Err(Refusal::new(format!(
-            "you may not read or create keys in vault {}, which uses access policies",
+        ctx.printer.status(format!(
+            "  you have no key access on vault {}: adding an access policy (keys get, create) for you",
             spec.vault
-        ))
-        .hint(format!(
-            "add an access policy for yourself: `az keyvault set-policy --name {} --object-id {me} --key-permissions get create`",
-            spec.vault
-        ))
-        .into());
+        ));
+        let entry = AccessPolicyEntry {
+            tenant_id: ctx.tenant.to_string(),
+            object_id: me.to_string(),
+            permissions: AccessPermissions {
+                keys: vec!["get".into(), "create".into()],
+            },
+        };
+        ctx.arm
+            .update_access_policy(&spec.vault_id(), "add", &[entry])
+            .await?;
+        ctx.report(
+            reports,
+            StepReport::new(
+                "your key access",
+                Outcome::Created,
+                format!("{}/accessPolicies/{me}", spec.vault),
+            )
+            .detail("access policy keys get/create"),
+        );
+        return Ok(());
     }
     ctx.printer.status(format!(
         "  you have no data-plane role on vault {}: granting you Key Vault Crypto Officer on it",
