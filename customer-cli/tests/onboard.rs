@@ -266,3 +266,63 @@ fn json_output_lists_the_steps_and_the_handoff() {
         run.stdout
     );
 }
+
+#[test]
+fn atlas_gets_an_encrypt_decrypt_key_and_a_least_privilege_custom_role_made_once() {
+    let w = World::new();
+    let run = w.run(&w.onboard_args(&["--yes", "--for", "atlas"]));
+    assert_eq!(run.code, 0, "{}", run.shown());
+    let state = w.sim.state();
+    let role = state
+        .resources
+        .values()
+        .find(|r| r.kind == "Microsoft.Authorization/roleDefinitions")
+        .expect("the custom role exists")
+        .body
+        .clone();
+    let key_ops = state.keys[VAULT][KEY].versions[0].key_ops.clone();
+    drop(state);
+    assert_eq!(
+        role["properties"]["permissions"][0]["dataActions"],
+        serde_json::json!([
+            "Microsoft.KeyVault/vaults/keys/read",
+            "Microsoft.KeyVault/vaults/keys/encrypt/action",
+            "Microsoft.KeyVault/vaults/keys/decrypt/action"
+        ])
+    );
+    assert_eq!(key_ops, ["encrypt", "decrypt"]);
+    let handoff: Value =
+        serde_json::from_str(&std::fs::read_to_string(w.handoff_path()).unwrap()).unwrap();
+    assert_eq!(handoff["target"], "atlas");
+    let sp = w.service_principal().unwrap().to_string();
+    let grant = w
+        .sim
+        .log()
+        .matching(
+            "PUT",
+            "**/keys/cmk/providers/Microsoft.Authorization/roleAssignments/*",
+        )
+        .pop()
+        .and_then(|e| e.body)
+        .unwrap();
+    assert_eq!(grant["properties"]["principalId"], sp.as_str());
+    assert!(
+        grant["properties"]["roleDefinitionId"]
+            .as_str()
+            .unwrap()
+            .ends_with(role["name"].as_str().unwrap())
+    );
+
+    let mark = w.sim.log().mark();
+    let again = w.run(&w.onboard_args(&["--yes", "--for", "atlas"]));
+    assert_eq!(again.code, 0, "{}", again.shown());
+    assert!(
+        w.sim
+            .log()
+            .since(mark)
+            .iter()
+            .all(|e| !e.is_effective_write()),
+        "{}",
+        again.shown()
+    );
+}
