@@ -22,7 +22,7 @@ use crate::tokens::REFRESH_AUDIENCE;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use xtcmk::AppId;
+use xtcmk::{AppId, TenantId};
 
 pub fn def() -> ServiceDef {
     ServiceDef {
@@ -157,11 +157,12 @@ fn az_error(message: &str) -> Reply {
     Reply::text(400, format!("ERROR: {message}\n"))
 }
 
-/// A refresh token for `upn`, as `az login` leaves behind (`None` if there is no such user).
-pub fn login(shared: &Shared, upn: &str) -> Option<String> {
+/// A refresh token for `upn`, as `az login` leaves behind, and the user's home tenant (`None`
+/// if there is no such user).
+pub fn login(shared: &Shared, upn: &str) -> Option<(String, TenantId)> {
     let state = shared.state();
     let (tenant, user) = state.user_by_upn(upn)?;
-    Some(issue::refresh_token(shared, tenant, user))
+    Some((issue::refresh_token(shared, tenant, user), tenant.id))
 }
 
 fn az_login(call: &Call) -> Reply {
@@ -170,7 +171,9 @@ fn az_login(call: &Call) -> Reply {
         return az_error("the argument --user is required");
     };
     match login(&call.sim, upn) {
-        Some(token) => Reply::ok(json!({ "refreshToken": token })),
+        Some((token, tenant)) => {
+            Reply::ok(json!({ "refreshToken": token, "tenantId": tenant.to_string() }))
+        }
         None => az_error(&format!(
             "AADSTS50034: The user account {upn} does not exist in any tenant of the simulator."
         )),

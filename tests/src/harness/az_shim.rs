@@ -50,7 +50,7 @@ if [ -z "$tenant" ] && [ -z "$subscription" ]; then
     tenant="${SIM_TENANT:-}"
 fi
 out="$(mktemp)" || exit 1
-status="$(curl -sS -o "$out" -w '%{http_code}' --cacert "$SIM_CA" \
+status="$(curl -sS -o "$out" -w '%{http_code}' --connect-timeout 10 --max-time 120 --cacert "$SIM_CA" \
     --resolve "sim.localhost:$SIM_PORT:127.0.0.1" \
     --data-urlencode "refresh_token@$conf/xtcmk-sim-refresh-token" \
     --data-urlencode "scope=$scope" --data-urlencode "resource=$resource" \

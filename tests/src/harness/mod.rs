@@ -245,7 +245,7 @@ impl Sim {
     /// dir; returns that dir. Panics if the simulator has no such user.
     pub fn sign_in_user(&self, tenant: &str, upn: &str) -> PathBuf {
         let tenant_id = self.tenant_id(tenant);
-        let token = crate::admin::login(&self.shared, upn)
+        let (token, _home) = crate::admin::login(&self.shared, upn)
             .unwrap_or_else(|| panic!("the simulator has no user `{upn}`"));
         let config = self
             .dir
