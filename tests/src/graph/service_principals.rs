@@ -17,7 +17,7 @@ use crate::contract::{Dialect, decode};
 use crate::reply::Reply;
 use crate::roles;
 use crate::routes::{Call, Route};
-use crate::state::{PrincipalType, ServicePrincipal};
+use crate::state::{PrincipalType, ServicePrincipal, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use xtcmk::{AppId, ObjectId, TenantId};
@@ -160,16 +160,8 @@ fn insert(call: &Call, tenant: &TenantId, app_id: &str, body: &ServicePrincipalB
             "Insufficient privileges to complete the operation.",
         );
     }
-    let sp = ServicePrincipal {
-        id: ObjectId::from_uuid(uuid::Uuid::new_v4()),
-        app_id,
-        display_name: body.display_name.clone().unwrap_or(app_name),
-        service_principal_type: PrincipalType::Application,
-        app_owner_organization_id: home_id,
-        directory_roles: Vec::new(),
-        alternative_names: Vec::new(),
-    };
-    let Some(t) = state.tenant_mut(tenant) else {
+    let display_name = body.display_name.clone().unwrap_or(app_name);
+    let Some(sp) = add(&mut state, tenant, app_id, home_id, display_name) else {
         return error(
             call,
             401,
@@ -177,15 +169,43 @@ fn insert(call: &Call, tenant: &TenantId, app_id: &str, body: &ServicePrincipalB
             "The token's tenant does not exist.",
         );
     };
-    t.service_principals.push(sp.clone());
     drop(state);
+    created(call, tenant, &sp);
+    Reply::json(201, sp_json(call, &sp))
+}
+
+/// Stores a new service principal of `app_id` (homed in `home`) in `tenant`.
+pub fn add(
+    state: &mut State,
+    tenant: &TenantId,
+    app_id: AppId,
+    home: TenantId,
+    display_name: String,
+) -> Option<ServicePrincipal> {
+    let sp = ServicePrincipal {
+        id: ObjectId::from_uuid(uuid::Uuid::new_v4()),
+        app_id,
+        display_name,
+        service_principal_type: PrincipalType::Application,
+        app_owner_organization_id: home,
+        directory_roles: Vec::new(),
+        alternative_names: Vec::new(),
+    };
+    state
+        .tenant_mut(tenant)?
+        .service_principals
+        .push(sp.clone());
+    Some(sp)
+}
+
+/// Starts the replication delays of a new service principal (Graph reads, ARM role assignments).
+pub fn created(call: &Call, tenant: &TenantId, sp: &ServicePrincipal) {
     call.sim
         .replication
         .created(SERVICE_PRINCIPAL, &sp.id.to_string());
     call.sim
         .replication
         .created(PRINCIPAL, &format!("{tenant}/{}", sp.id));
-    Reply::json(201, sp_json(call, &sp))
 }
 
 fn create(call: &Call) -> Reply {

@@ -2,6 +2,7 @@
 //! keys. Errors have Entra's shape: `error`, `error_description` starting `AADSTS<code>:`,
 //! `error_codes`, `timestamp`, `trace_id`, `correlation_id`.
 
+pub mod admin_consent;
 pub mod assertion;
 pub mod issue;
 mod metadata;
@@ -62,6 +63,9 @@ fn routes() -> Vec<Route> {
         Route::get("/discovery/v2.0/keys", metadata::keys),
         Route::get("/{tenant}/discovery/v2.0/keys", metadata::keys),
     ]
+    .into_iter()
+    .chain(admin_consent::routes())
+    .collect()
 }
 
 fn admit(_: &Call) -> Result<Option<Caller>, Reply> {
