@@ -249,3 +249,46 @@ fn serve_answers_curl_and_writes_a_loadable_profile() {
     }
     assert!(!log.contains("eyJ"), "a JWT is in the log");
 }
+
+/// The profile loads in the provider's binary. `cargo test --workspace` builds every binary of
+/// the workspace before running tests; run alone with `-p xtcmk-sim`, the binary may be absent.
+#[test]
+fn the_profile_loads_in_xtcmk_provider() {
+    let provider =
+        Path::new(SIM).with_file_name(format!("xtcmk-provider{}", std::env::consts::EXE_SUFFIX));
+    if !provider.is_file() {
+        println!(
+            "skipped: {} not built (run `cargo test --workspace`)",
+            provider.display()
+        );
+        return;
+    }
+    let sim = xtcmk_sim::Sim::demo();
+    let out = Command::new(&provider)
+        .arg("--cloud")
+        .arg(sim.profile_path())
+        .args([
+            "consent-url",
+            "--app-id",
+            demo::CI_APP_ID,
+            "--tenant",
+            demo::CUSTOMER_TENANT_ID,
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The consent URL is on the simulator's login host.
+    assert!(
+        stdout.contains(&format!(
+            "https://login.localhost:{}/{}",
+            sim.port(),
+            demo::CUSTOMER_TENANT_ID
+        )),
+        "{stdout}"
+    );
+}

@@ -1,4 +1,4 @@
-//! Issue 3 acceptance, Azure CLI flow: the real `AzureCliCredential` of `azure_identity` runs the
+//! Issue 3 acceptance, Azure CLI and managed-identity flows: the real `AzureCliCredential` of `azure_identity` runs the
 //! harness's `az` shim (found on `PATH`, signed in through `AZURE_CONFIG_DIR`). The credential
 //! reads the process environment, so each case runs in a child process of this test binary
 //! (the `#[ignore]`d `child` test) with the environment `Sim::env_as_user` gives; the parent
@@ -93,6 +93,43 @@ fn without_az_login_the_credential_says_so() {
     assert_child_ok(&out);
 }
 
+const MI_CLIENT_ID: &str = "30000000-0000-4000-8000-0000000000d1";
+const MI_PRINCIPAL_ID: &str = "30000000-0000-4000-8000-0000000000d2";
+
+#[test]
+fn managed_identity_tokens_from_the_identity_endpoint() {
+    let mut scenario = xtcmk_sim::Scenario::demo();
+    let provider = scenario
+        .tenants
+        .iter_mut()
+        .find(|t| t.alias == demo::PROVIDER)
+        .unwrap();
+    provider
+        .managed_identities
+        .push(xtcmk_sim::scenario::ManagedIdentitySpec {
+            name: "id-workload".into(),
+            subscription: demo::PROVIDER_SUBSCRIPTION_ID.parse().unwrap(),
+            resource_group: demo::PROVIDER_RESOURCE_GROUP.into(),
+            location: None,
+            client_id: MI_CLIENT_ID.parse().unwrap(),
+            principal_id: MI_PRINCIPAL_ID.parse().unwrap(),
+        });
+    let sim = Sim::start(scenario);
+    let id = MI_CLIENT_ID.parse().unwrap();
+    let out = run_child(
+        "managed-identity",
+        sim.env_as_managed_identity(&[id], Some(&id)),
+    );
+    assert_child_ok(&out);
+    let arm = sim
+        .log()
+        .matching("GET", "/subscriptions/*")
+        .pop()
+        .expect("the ARM call reached the simulator");
+    assert_eq!(arm.principal.as_deref(), Some(MI_PRINCIPAL_ID));
+    assert_eq!(sim.log().count("GET", "/msi/token"), 1);
+}
+
 /// The child side: only runs when the parent sets the case.
 #[tokio::test]
 #[ignore = "run by the tests above in a child process"]
@@ -143,6 +180,25 @@ async fn child() {
             let err = stack.signed_in(None, Audience::Arm).await.unwrap_err();
             let text = format!("{err:#}");
             assert!(text.contains("az login"), "{text}");
+        }
+        "managed-identity" => {
+            let stack = HttpStack::from_env(
+                Cloud::select(&std::env::var("XTCMK_CLOUD").unwrap()).unwrap(),
+                AuthMethod::ManagedIdentity,
+            )
+            .unwrap();
+            let claims = stack.signed_in(None, Audience::Arm).await.unwrap();
+            assert_eq!(claims.oid.as_deref(), Some(MI_PRINCIPAL_ID));
+            let sub: Option<Value> = stack
+                .arm(None)
+                .unwrap()
+                .get(
+                    &format!("/subscriptions/{}", demo::PROVIDER_SUBSCRIPTION_ID),
+                    "2022-12-01",
+                )
+                .await
+                .unwrap();
+            assert!(sub.is_some());
         }
         other => panic!("unknown case {other}"),
     }
