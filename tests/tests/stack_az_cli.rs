@@ -1,8 +1,9 @@
-//! Issue 3 acceptance, Azure CLI and managed-identity flows: the real `AzureCliCredential` of `azure_identity` runs the
-//! harness's `az` shim (found on `PATH`, signed in through `AZURE_CONFIG_DIR`). The credential
-//! reads the process environment, so each case runs in a child process of this test binary
-//! (the `#[ignore]`d `child` test) with the environment `Sim::env_as_user` gives; the parent
-//! owns the simulator and checks its request log.
+//! Issue 3 acceptance, Azure CLI and managed-identity flows through the real credentials of
+//! `azure_identity`: `AzureCliCredential` runs the harness's `az` shim (found on `PATH`, signed in
+//! through `AZURE_CONFIG_DIR`), `ManagedIdentityCredential` calls the simulator's identity
+//! endpoint (`IDENTITY_ENDPOINT`/`IDENTITY_HEADER`). Both read the process environment, so each
+//! case runs in a child process of this test binary (the `#[ignore]`d `child` test) with the
+//! environment the harness gives; the parent owns the simulator and checks its request log.
 
 use serde_json::Value;
 use std::process::Command;
