@@ -12,7 +12,8 @@ use xtcmk::resource_id::check_resource_group_name;
 use xtcmk::steps::customer::preflight::{self, KeyFound};
 use xtcmk::steps::customer::verify::Check;
 use xtcmk::steps::customer::{
-    GrantScope, OnboardSpec, grant, handoff, key, service_principal, session, vault, verify,
+    GrantScope, InstallVia, OnboardSpec, grant, handoff, key, service_principal, session, vault,
+    verify,
 };
 use xtcmk::{AppId, SubscriptionId, TenantId};
 
@@ -92,6 +93,11 @@ pub struct Args {
     #[arg(long)]
     pub recover: bool,
 
+    /// Install the provider's app through Graph (needs an administrator role), or print the
+    /// admin-consent URL and wait until an administrator has consented.
+    #[arg(long, value_enum, default_value_t = InstallVia::Graph)]
+    pub via: InstallVia,
+
     #[command(flatten)]
     pub auth: AuthArgs,
 }
@@ -113,12 +119,16 @@ struct Report {
 
 fn spec(args: &Args, global: &GlobalArgs) -> anyhow::Result<OnboardSpec> {
     let cloud = global.cloud()?;
-    let (app_id, app_display_name) = match (&args.invitation, &args.app_id) {
+    let (app_id, app_display_name, consent_url) = match (&args.invitation, &args.app_id) {
         (Some(path), _) => {
             let inv = Invitation::read_from_file("--invitation", path, &cloud)?;
-            (inv.app_id, Some(inv.app_display_name))
+            (
+                inv.app_id,
+                Some(inv.app_display_name),
+                Some(inv.admin_consent_url),
+            )
         }
-        (None, Some(id)) => (AppId::parse_field("--app-id", id)?, None),
+        (None, Some(id)) => (AppId::parse_field("--app-id", id)?, None, None),
         (None, None) => {
             return Err(UsageError::new("name the provider's app")
                 .hint("pass --invitation FILE (from the provider) or --app-id GUID")
@@ -151,6 +161,8 @@ fn spec(args: &Args, global: &GlobalArgs) -> anyhow::Result<OnboardSpec> {
         key_size: args.key_size,
         fix: args.fix,
         recover: args.recover,
+        via: args.via,
+        consent_url,
     })
 }
 

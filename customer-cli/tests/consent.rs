@@ -87,3 +87,54 @@ async fn consent_needs_a_registered_reply_url_and_an_admin_then_onboard_adopts_t
         "onboard did not write the service principal again"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn via_consent_prints_the_invitation_url_and_waits_until_the_app_appears() {
+    use xtcmk_sim::graph::service_principals::SERVICE_PRINCIPAL;
+    use xtcmk_sim::replication::ReplicationRule;
+    let w = World::new();
+    register_redirect(&w, "https://contoso-saas.example/consented");
+    // The consent lands, but Graph reads miss the new service principal three times.
+    w.sim
+        .replication()
+        .add(ReplicationRule::reads(SERVICE_PRINCIPAL, 3));
+    let (status, _, _) = open(&w, &format!("&login_hint={CUSTOMER_ADMIN}")).await;
+    assert_eq!(status, 302);
+
+    let consent_url = format!(
+        "{}{CUSTOMER_TENANT_ID}/adminconsent?client_id={APP_ID}&redirect_uri=https%3A%2F%2Fcontoso-saas.example%2Fconsented",
+        w.sim.cloud().login_endpoint
+    );
+    let invitation = xtcmk::Invitation {
+        cloud: w.sim.cloud().name.clone(),
+        provider_tenant_id: PROVIDER_TENANT_ID.parse().unwrap(),
+        app_id: APP_ID.parse().unwrap(),
+        app_display_name: APP_NAME.into(),
+        admin_consent_url: consent_url.parse().unwrap(),
+        redirect_uri_registered: true,
+        next_command: "xtcmk-customer onboard --invitation invitation.json".into(),
+    };
+    let path = w.dir.path().join("invitation.json");
+    std::fs::write(&path, invitation.to_json()).unwrap();
+    let mut args = w.onboard_args(&["--yes", "--via", "consent"]);
+    args.splice(
+        1..3,
+        ["--invitation".to_string(), path.display().to_string()],
+    );
+
+    // A user without any directory role may run it: an administrator consents.
+    let run = tokio::task::block_in_place(|| w.run_as(CUSTOMER_USER, &args));
+    assert_eq!(run.code, 0, "{}", run.shown());
+    assert!(run.stderr.contains(&consent_url), "{}", run.shown());
+    assert!(
+        run.stderr.contains("waiting") && run.stderr.contains("the administrator's consent"),
+        "{}",
+        run.shown()
+    );
+    assert!(run.stderr.contains(APP_NAME), "{}", run.shown());
+    assert!(
+        !w.writes().iter().any(|e| e.contains("servicePrincipals")),
+        "{:#?}",
+        w.writes()
+    );
+}

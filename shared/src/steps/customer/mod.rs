@@ -34,6 +34,17 @@ pub enum GrantScope {
     Vault,
 }
 
+/// How the provider's app gets installed when its service principal is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InstallVia {
+    /// A Graph upsert by appId (needs Global, Application or Cloud Application Administrator).
+    #[default]
+    Graph,
+    /// Print the admin-consent URL and wait (bounded) until an administrator has consented.
+    Consent,
+}
+
 /// What the customer asked for.
 #[derive(Debug, Clone)]
 pub struct OnboardSpec {
@@ -54,6 +65,9 @@ pub struct OnboardSpec {
     pub fix: bool,
     /// Recover a soft-deleted vault of this name.
     pub recover: bool,
+    pub via: InstallVia,
+    /// The admin-consent URL (from the invitation, with its registered redirect URI), if known.
+    pub consent_url: Option<url::Url>,
 }
 
 impl OnboardSpec {

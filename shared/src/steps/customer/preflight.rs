@@ -5,7 +5,7 @@
 
 use super::key::{KeyFacts, check_key, read_key};
 use super::vault::{VaultFixes, check_vault, vault_model};
-use super::{Ctx, OnboardSpec};
+use super::{Ctx, InstallVia, OnboardSpec};
 use crate::clients::arm_authorization::{Permission, allows_action};
 use crate::clients::arm_vaults::{DeletedVault, Vault};
 use crate::clients::graph_sps::ServicePrincipalInfo;
@@ -76,6 +76,10 @@ impl Preflight {
                 spec.app_label(),
                 sp.id
             ),
+            None if spec.via == InstallVia::Consent => format!(
+                "service principal: wait for an administrator to install {} through the admin-consent URL",
+                spec.app_label()
+            ),
             None => format!(
                 "service principal: install {} in tenant {}",
                 spec.app_label(),
@@ -129,6 +133,7 @@ pub async fn run(ctx: &Ctx, spec: &OnboardSpec) -> anyhow::Result<Preflight> {
 
     let service_principal = ctx.graph.service_principal(&spec.app_id).await?;
     if service_principal.is_none()
+        && spec.via == InstallVia::Graph
         && !SP_CREATOR_ROLES
             .iter()
             .any(|(id, _)| user.has_directory_role(id))
@@ -145,7 +150,7 @@ pub async fn run(ctx: &Ctx, spec: &OnboardSpec) -> anyhow::Result<Preflight> {
             spec.app_label()
         ))
         .hint(format!(
-            "ask an administrator with one of these roles to run this command, or to open the admin-consent URL {url} and then re-run it"
+            "ask an administrator with one of these roles to run this command, or re-run with --via consent and have one open the admin-consent URL {url}"
         ))
         .into());
     }

@@ -14,11 +14,11 @@ fn delay(n: u32) -> Duration {
     Duration::from_secs((2u64 << n.saturating_sub(1).min(4)).min(30))
 }
 
-/// Sleeps before retry `n`, saying what it waits for.
-pub async fn pause(ctx: &Ctx, n: u32, what: &str) {
+/// Sleeps before retry `n` of `attempts`, saying what it waits for.
+pub async fn pause(ctx: &Ctx, n: u32, attempts: u32, what: &str) {
     let d = delay(n);
     ctx.printer.status(format!(
-        "  waiting {}s for {what} (attempt {}/{ATTEMPTS})",
+        "  waiting {}s for {what} (attempt {}/{attempts})",
         d.as_secs(),
         n + 1
     ));
@@ -31,6 +31,21 @@ pub async fn retrying<T, F, Fut>(
     ctx: &Ctx,
     what: &str,
     retry: impl Fn(&HttpError) -> bool,
+    f: F,
+) -> Result<T, HttpError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, HttpError>>,
+{
+    retrying_n(ctx, what, ATTEMPTS, retry, f).await
+}
+
+/// [`retrying`] with `attempts` tries.
+pub async fn retrying_n<T, F, Fut>(
+    ctx: &Ctx,
+    what: &str,
+    attempts: u32,
+    retry: impl Fn(&HttpError) -> bool,
     mut f: F,
 ) -> Result<T, HttpError>
 where
@@ -40,9 +55,9 @@ where
     let mut n = 0;
     loop {
         match f().await {
-            Err(e) if retry(&e) && n + 1 < ATTEMPTS => {
+            Err(e) if retry(&e) && n + 1 < attempts => {
                 n += 1;
-                pause(ctx, n, what).await;
+                pause(ctx, n, attempts, what).await;
             }
             other => return other,
         }
