@@ -154,12 +154,11 @@ fn replication_and_propagation_delays_and_throttling_are_ridden_out() {
         xtcmk_sim::arm::role_assignments::PRINCIPAL,
         2,
     ));
-    // The admin's fresh Crypto Officer role has not reached the vault for two requests.
-    w.sim.faults().add(
-        FaultRule::on("POST", "/keys/*/create")
-            .in_service(Service::KeyVault)
-            .sequence([forbidden_by_rbac(), forbidden_by_rbac()]),
-    );
+    // The admin's fresh Crypto Officer role reaches the vault's data plane after two requests.
+    w.sim.replication().add(ReplicationRule::reads(
+        xtcmk_sim::arm::role_assignments::PROPAGATION,
+        2,
+    ));
     let throttle = w.sim.faults().add(
         FaultRule::on(
             "PUT",
@@ -194,28 +193,22 @@ fn replication_and_propagation_delays_and_throttling_are_ridden_out() {
         [400, 400, 201],
         "PrincipalNotFound twice, then created"
     );
-    let creates: Vec<u16> = w
+    let reads: Vec<u16> = w
         .sim
         .log()
-        .matching("POST", &format!("/keys/{KEY}/create"))
+        .matching("GET", &format!("/keys/{KEY}/"))
         .iter()
         .map(|e| e.status)
+        .filter(|s| *s != 401)
         .collect();
     assert_eq!(
-        creates,
-        [403, 403, 200],
-        "ForbiddenByRbac twice, then created"
+        reads,
+        [403, 403, 403, 404, 200],
+        "no role, the new role not propagated (twice), the key absent, then verified"
     );
+    let creates = w.sim.log().matching("POST", &format!("/keys/{KEY}/create"));
+    assert_eq!(creates.last().map(|e| e.status), Some(200));
     assert!(run.stderr.contains("waiting"), "{}", run.shown());
-}
-
-fn forbidden_by_rbac() -> xtcmk_sim::faults::Step {
-    xtcmk_sim::faults::Step::Status {
-        status: 403,
-        retry_after: None,
-        code: Some("ForbiddenByRbac".into()),
-        message: Some("Caller is not authorized to perform action on resource. If role assignments, deny assignments or role definitions were changed recently, please observe propagation time.".into()),
-    }
 }
 
 #[test]

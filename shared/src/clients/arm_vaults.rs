@@ -243,3 +243,78 @@ impl ArmClient {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vault(properties: Value) -> Vault {
+        serde_json::from_value(json!({
+            "id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv",
+            "name": "kv",
+            "location": "westeurope",
+            "properties": properties,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn firewalls_that_keep_azure_services_out_are_found() {
+        let t = "00000000-0000-0000-0000-000000000001";
+        assert_eq!(vault(json!({"tenantId": t})).firewall_problem(), None);
+        let deny_no_bypass = vault(
+            json!({"tenantId": t, "networkAcls": {"defaultAction": "Deny", "bypass": "None"}}),
+        );
+        assert!(
+            deny_no_bypass
+                .firewall_problem()
+                .unwrap()
+                .contains("trusted Azure services")
+        );
+        let deny_with_bypass = vault(
+            json!({"tenantId": t, "networkAcls": {"defaultAction": "Deny", "bypass": "AzureServices"}}),
+        );
+        assert_eq!(deny_with_bypass.firewall_problem(), None);
+        // An absent bypass is AzureServices (NetworkRuleSet.bypass default).
+        let deny_default = vault(json!({"tenantId": t, "networkAcls": {"defaultAction": "Deny"}}));
+        assert_eq!(deny_default.firewall_problem(), None);
+        let private_only = vault(json!({"tenantId": t, "publicNetworkAccess": "Disabled"}));
+        assert!(
+            private_only
+                .firewall_problem()
+                .unwrap()
+                .contains("private endpoints")
+        );
+    }
+
+    #[test]
+    fn defaults_read_as_the_spec_says() {
+        let v = vault(json!({"tenantId": "t"}));
+        assert!(v.soft_delete(), "soft delete defaults to on");
+        assert!(
+            !v.purge_protection(),
+            "purge protection is absent until turned on"
+        );
+        assert!(!v.rbac());
+        let body = new_vault_body("westeurope", "t", false);
+        assert_eq!(body["properties"]["enablePurgeProtection"], true);
+        assert_eq!(body["properties"]["enableRbacAuthorization"], true);
+        assert_eq!(
+            new_vault_body("westeurope", "t", true)["properties"]["createMode"],
+            "recover"
+        );
+    }
+
+    #[test]
+    fn access_policies_allow_listed_or_all() {
+        let entry = AccessPolicyEntry {
+            tenant_id: "t".into(),
+            object_id: "o".into(),
+            permissions: AccessPermissions {
+                keys: vec!["Get".into(), "WrapKey".into(), "unwrapKey".into()],
+            },
+        };
+        assert!(entry.allows_keys(&["get", "wrapKey", "unwrapKey"]));
+        assert!(!entry.allows_keys(&["encrypt"]));
+    }
+}

@@ -30,6 +30,16 @@ pub const KIND: &str = "Microsoft.Authorization/roleAssignments";
 /// Replication kind: a principal as ARM's authorization service sees it (key `{tenant}/{oid}`).
 pub const PRINCIPAL: &str = "principal";
 
+/// Replication kind: a new role assignment as the Key Vault data plane sees it (key: its id).
+/// RBAC changes take a while to reach data planes ("please observe propagation time", the
+/// text of Key Vault's 403 `ForbiddenByRbac`).
+pub const PROPAGATION: &str = "roleAssignmentPropagation";
+
+/// Whether the assignment with this id has reached the data plane (a counted read).
+pub fn propagated(call: &Call, id: &str) -> bool {
+    call.sim.replication.visible(PROPAGATION, id)
+}
+
 const SPEC: &str = "authorization/2022-04-01/authorization-RoleAssignmentsCalls.json";
 
 const SCOPES: [&str; 4] = [
@@ -478,13 +488,15 @@ fn put(call: &Call) -> Reply {
         &created_by,
     );
     state.put_resource(ArmResource {
-        id,
+        id: id.clone(),
         subscription: sub,
         resource_group: resource_group_of(&scope),
         kind: KIND.into(),
         name,
         body: body.clone(),
     });
+    drop(state);
+    call.sim.replication.created(PROPAGATION, &id);
     Reply::json(201, body)
 }
 

@@ -282,7 +282,10 @@ pub fn authorize(call: &Call, vault: &ArmResource, permission: KeyPermission) ->
                 .and_then(Value::as_str)
                 .and_then(|id| id.rsplit('/').next())
                 .unwrap_or_default();
-            covers && principal && role_grants(role, permission)
+            covers
+                && principal
+                && role_grants(role, permission)
+                && crate::arm::role_assignments::propagated(call, &r.id)
         });
         if allowed {
             return Ok(());

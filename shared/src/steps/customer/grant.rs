@@ -306,3 +306,46 @@ pub async fn ensure(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assignment_names_are_stable_and_differ_per_scope_role_and_principal() {
+        let sub: SubscriptionId = "20000000-0000-4000-8000-0000000000a1".parse().unwrap();
+        let key = ResourceId::key(sub, "rg", "kv", "cmk");
+        let vault = ResourceId::vault(sub, "rg", "kv");
+        let sp: ObjectId = "30000000-0000-4000-8000-000000000001".parse().unwrap();
+        let other: ObjectId = "30000000-0000-4000-8000-000000000002".parse().unwrap();
+        let role = builtin::KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER;
+        let name = assignment_name(&key, role, &sp);
+        assert_eq!(name, assignment_name(&key, role, &sp));
+        assert_eq!(name.get_version_num(), 5);
+        assert_ne!(name, assignment_name(&vault, role, &sp));
+        assert_ne!(
+            name,
+            assignment_name(&key, builtin::KEY_VAULT_CRYPTO_USER, &sp)
+        );
+        assert_ne!(name, assignment_name(&key, role, &other));
+        // Case does not matter: ARM ids compare case-insensitively.
+        let upper = ResourceId::key(sub, "RG", "KV", "CMK");
+        assert_eq!(name, assignment_name(&upper, role, &sp));
+    }
+
+    #[test]
+    fn the_atlas_role_is_one_per_subscription() {
+        let a: SubscriptionId = "20000000-0000-4000-8000-0000000000a1".parse().unwrap();
+        let b: SubscriptionId = "20000000-0000-4000-8000-0000000000a2".parse().unwrap();
+        assert_eq!(atlas_role_guid(a), atlas_role_guid(a));
+        assert_ne!(atlas_role_guid(a), atlas_role_guid(b));
+        assert_eq!(
+            policy_permissions(EncryptionTarget::Cosmos),
+            ["get", "wrapKey", "unwrapKey"]
+        );
+        assert_eq!(
+            policy_permissions(EncryptionTarget::Atlas),
+            ["get", "encrypt", "decrypt"]
+        );
+    }
+}
