@@ -128,3 +128,39 @@ fn access_policy_vaults_get_and_lose_an_access_policy() {
     assert_eq!(status.code, 1, "{}", status.shown());
     assert!(status.stdout.contains("FAIL grant"), "{}", status.shown());
 }
+
+/// `POST …/keys/cmk/wrapkey` as the provider app's service principal in the customer tenant.
+async fn wrap_as_provider(w: &World) -> (u16, String) {
+    let token = w.sim.app_token(
+        CUSTOMER,
+        &APP_ID.parse().unwrap(),
+        &w.sim.cloud().key_vault_audience,
+    );
+    let client = xtcmk::http::transport::build_client(w.sim.cloud()).unwrap();
+    let url = format!(
+        "{}keys/{KEY}/wrapkey?api-version=2025-07-01",
+        w.sim.cloud().vault_url(VAULT)
+    );
+    let response = client
+        .post(url)
+        .header("authorization", format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .body(r#"{"alg":"RSA-OAEP-256","value":"c2VjcmV0LWRlaw"}"#)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_provider_can_wrap_with_the_key_until_revoked() {
+    let w = tokio::task::block_in_place(|| onboarded(&["--yes"], scenario()));
+    let (status, body) = wrap_as_provider(&w).await;
+    assert_eq!(status, 200, "{body}");
+    let run = tokio::task::block_in_place(|| w.run(&handoff_args(&w, "revoke", &["--yes"])));
+    assert_eq!(run.code, 0, "{}", run.shown());
+    let (status, body) = wrap_as_provider(&w).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body.contains("ForbiddenByRbac"), "{body}");
+}

@@ -10,6 +10,7 @@
 //! the caller's object id and `properties.roleDefinitionId` naming a Key Vault role); otherwise an
 //! entry of `properties.accessPolicies` for the caller with the key permission.
 
+pub mod crypto;
 mod keys;
 pub mod models;
 
@@ -25,7 +26,7 @@ use serde_json::{Value, json};
 pub fn def(service: Service) -> ServiceDef {
     ServiceDef {
         service,
-        routes: RouteTable::new(keys::routes()),
+        routes: RouteTable::new([keys::routes(), crypto::routes()].concat()),
         admit,
         error: |_, status, code, message| error(status, code, message),
         not_found: |call| {
@@ -272,10 +273,13 @@ pub fn authorize(call: &Call, vault: &ArmResource, permission: KeyPermission) ->
                         .unwrap_or(lower.len());
                     r.id[..cut].to_string()
                 });
-            let covers = vault
-                .id
-                .to_ascii_lowercase()
-                .starts_with(&scope.to_ascii_lowercase());
+            // A key operation's resource is the key (`{vault}/keys/{name}`): assignments at the
+            // key, the vault or above cover it (Key Vault RBAC, key-scope role assignments).
+            let target = match call.param("name") {
+                "" => vault.id.clone(),
+                key => format!("{}/keys/{key}", vault.id),
+            };
+            let covers = crate::arm::permissions::covers(&scope, &target);
             let principal = props.get("principalId").and_then(Value::as_str) == Some(oid.as_str());
             let role = props
                 .get("roleDefinitionId")
