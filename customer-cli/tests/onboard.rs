@@ -319,3 +319,24 @@ fn atlas_gets_an_encrypt_decrypt_key_and_a_least_privilege_custom_role_made_once
         again.shown()
     );
 }
+
+#[test]
+fn scope_vault_puts_the_grant_on_the_vault() {
+    let w = World::new();
+    let run = w.run(&w.onboard_args(&["--yes", "--scope", "vault"]));
+    assert_eq!(run.code, 0, "{}", run.shown());
+    let sp = w.service_principal().unwrap().to_string();
+    let state = w.sim.state();
+    let scopes: Vec<String> = state
+        .resources
+        .values()
+        .filter(|r| r.body["properties"]["principalId"] == sp.as_str())
+        .map(|r| {
+            r.body["properties"]["scope"]
+                .as_str()
+                .unwrap()
+                .to_ascii_lowercase()
+        })
+        .collect();
+    assert_eq!(scopes, [w.vault_id().to_ascii_lowercase()]);
+}

@@ -178,3 +178,16 @@ fn without_a_terminal_and_without_yes_nothing_is_written() {
     assert!(run.stderr.contains("--yes"), "{}", run.shown());
     assert!(w.writes().is_empty(), "{:#?}", w.writes());
 }
+
+#[test]
+fn a_missing_resource_group_is_named() {
+    let w = World::new();
+    let mut args = w.onboard_args(&["--yes"]);
+    let i = args.iter().position(|a| a == "--resource-group").unwrap();
+    args[i + 1] = "rg-missing".into();
+    let run = w.run(&args);
+    assert_eq!(run.code, 1, "{}", run.shown());
+    assert!(run.stderr.contains("rg-missing"), "{}", run.shown());
+    assert!(w.writes().is_empty(), "{:#?}", w.writes());
+    w.snapshot("refused_missing_resource_group", &run.shown());
+}
