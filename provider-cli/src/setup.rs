@@ -158,12 +158,14 @@ pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<()> {
     let cloud = global.cloud()?;
     let stack = Arc::new(HttpStack::from_env(cloud, args.auth.auth)?);
     let session = Session::new(stack, &spec.tenant)?;
+    let app = match &spec.app_id {
+        Some(id) => format!("app {id}"),
+        None => format!("app {} (uniqueName {})", spec.app_name, spec.unique_name()),
+    };
     printer.status(format!(
-        "setup{} in tenant {}: app {} (uniqueName {}), identity {}",
+        "setup{} in tenant {}: {app}, identity {}",
         if spec.dry_run { " (dry run)" } else { "" },
         spec.tenant,
-        spec.app_name,
-        spec.unique_name(),
         spec.identity_id()
     ));
     let result = provider::run(&session, &spec).await?;

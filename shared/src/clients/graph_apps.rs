@@ -127,12 +127,20 @@ impl GraphClient {
             .await
     }
 
-    /// Adds a federated identity credential to the app.
-    pub async fn create_federated_credential(
+    /// Creates the credential by upsert on its name
+    /// (`PATCH …/federatedIdentityCredentials(name='…')`, federatedidentitycredential-upsert):
+    /// unlike a POST it is idempotent, so a retry after a lost answer cannot fail or duplicate.
+    /// `Updated` means a credential of that name existed and now holds these values.
+    pub async fn upsert_federated_credential(
         &self,
         app: &ObjectId,
         credential: &FederatedIdentityCredential,
-    ) -> Result<GraphFederatedIdentityCredential, HttpError> {
-        self.post(&credentials_path(app), credential).await
+    ) -> Result<Upserted<GraphFederatedIdentityCredential>, HttpError> {
+        let path = format!(
+            "{}{}",
+            credentials_path(app),
+            alternate_key("", "name", credential.name.as_str()).trim_start_matches('/')
+        );
+        self.upsert(&path, credential).await
     }
 }

@@ -6,6 +6,7 @@
 
 use super::preflight::Plan;
 use super::{Session, SetupSpec};
+use crate::clients::Upserted;
 use crate::clients::arm_identities::UserAssignedIdentity;
 use crate::clients::graph_apps::{ApplicationInfo, credentials_path};
 use crate::fic::{
@@ -209,11 +210,19 @@ pub async fn apply(
             StepReport::new("credential", Outcome::WouldCreate, name).detail(detail)
         }
         CredentialPlan::Create => {
-            let created = session
+            match session
                 .graph
-                .create_federated_credential(&app.id, &body)
-                .await?;
-            StepReport::new("credential", Outcome::Created, created.name).detail(detail)
+                .upsert_federated_credential(&app.id, &body)
+                .await?
+            {
+                Upserted::Created(created) => {
+                    StepReport::new("credential", Outcome::Created, created.name).detail(detail)
+                }
+                // A credential of this name appeared since the read: it now holds these values.
+                Upserted::Updated => {
+                    StepReport::new("credential", Outcome::Updated, name).detail(detail)
+                }
+            }
         }
         CredentialPlan::Fix(c) if spec.dry_run => {
             StepReport::new("credential", Outcome::WouldUpdate, c.name).detail(detail)

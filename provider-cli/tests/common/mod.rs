@@ -1,0 +1,210 @@
+//! What the provider's end-to-end tests share: a simulated provider tenant, running the built
+//! binary as one of its users, and snapshot filters for ports, GUIDs and temp paths.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::Command;
+use xtcmk::{AppId, ObjectId, SubscriptionId};
+use xtcmk_sim::state::FederatedCredential;
+use xtcmk_sim::{Scenario, Sim, roles};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_xtcmk-provider");
+pub const PROVIDER: &str = "provider";
+pub const ADMIN: &str = "alex@contoso-saas.example";
+pub const DEVELOPER: &str = "dana@contoso-saas.example";
+pub const NOBODY: &str = "nina@contoso-saas.example";
+pub const RG: &str = "rg-cmk";
+pub const LOCATION: &str = "westeurope";
+pub const APP_NAME: &str = "Contoso CMK";
+pub const UAMI: &str = "uami-cmk";
+pub const SEEDED_APP: &str = "Contoso legacy";
+
+/// The provider tenant: a subscription with `rg-cmk`, an Application Administrator, an
+/// Application Developer and a user without directory roles; `with` adds more.
+pub fn scenario(
+    with: impl FnOnce(xtcmk_sim::scenario::TenantBuilder) -> xtcmk_sim::scenario::TenantBuilder,
+) -> Scenario {
+    Scenario::builder()
+        .tenant(PROVIDER, "Contoso SaaS", "contoso-saas.example", |t| {
+            let t = t
+                .subscription("Contoso SaaS production", |s| {
+                    s.resource_group(RG, LOCATION)
+                })
+                .user(ADMIN, "Alex Admin", &[roles::APPLICATION_ADMINISTRATOR])
+                .user(DEVELOPER, "Dana Developer", &[roles::APPLICATION_DEVELOPER])
+                .user(NOBODY, "Nina Nobody", &[]);
+            with(t)
+        })
+        .build()
+        .expect("a valid scenario")
+}
+
+pub fn subscription(sim: &Sim) -> SubscriptionId {
+    sim.state().tenants[0].subscriptions[0].id
+}
+
+/// The app seeded under `display_name`.
+pub fn app_id(sim: &Sim, display_name: &str) -> AppId {
+    let state = sim.state();
+    state.tenants[0]
+        .applications
+        .iter()
+        .find(|a| a.display_name == display_name)
+        .map(|a| a.app_id)
+        .expect("the app is seeded")
+}
+
+/// The principal id of a seeded managed identity.
+pub fn principal_id(sim: &Sim, name: &str) -> ObjectId {
+    let id = format!(
+        "/subscriptions/{}/resourceGroups/{RG}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}",
+        subscription(sim)
+    );
+    let state = sim.state();
+    let body = &state.resource(&id).expect("the identity is seeded").body;
+    body["properties"]["principalId"]
+        .as_str()
+        .and_then(|p| p.parse().ok())
+        .expect("a principal id")
+}
+
+/// Adds a federated credential to the seeded app named `display_name`.
+pub fn add_credential(sim: &Sim, display_name: &str, name: &str, issuer: &str, subject: &str) {
+    let mut state = sim.state();
+    let app = state.tenants[0]
+        .applications
+        .iter_mut()
+        .find(|a| a.display_name == display_name)
+        .expect("the app is seeded");
+    app.federated_identity_credentials
+        .push(FederatedCredential {
+            id: uuid::Uuid::new_v4(),
+            name: name.into(),
+            issuer: issuer.into(),
+            subject: subject.into(),
+            audiences: vec!["api://AzureADTokenExchange".into()],
+            description: None,
+        });
+}
+
+/// The issuer a credential for the provider tenant must carry in the simulated cloud.
+pub fn issuer(sim: &Sim) -> String {
+    sim.cloud().issuer(&sim.tenant_id(PROVIDER))
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Exit code, stdout and stderr, for snapshots.
+    pub fn shown(&self) -> String {
+        format!(
+            "exit: {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+/// Runs the binary in `dir` as `upn` of the provider tenant (Azure CLI sign-in through the shim).
+pub fn run_as(sim: &Sim, dir: &Path, upn: &str, args: &[String]) -> Run {
+    let out = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .env_remove("XTCMK_OUTPUT")
+        .env_remove("XTCMK_LOG")
+        .env_remove("RUST_LOG")
+        .envs(sim.env_as_user(PROVIDER, upn))
+        .output()
+        .expect("the binary runs");
+    Run {
+        code: out.status.code().expect("the binary exits normally"),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `setup` for `Contoso CMK` and `uami-cmk` in `rg-cmk`, plus `extra`.
+pub fn setup_args(sim: &Sim, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = vec![
+        "setup".into(),
+        "--tenant".into(),
+        sim.tenant_id(PROVIDER).to_string(),
+        "--subscription".into(),
+        subscription(sim).to_string(),
+        "--resource-group".into(),
+        RG.into(),
+        "--location".into(),
+        LOCATION.into(),
+        "--app-name".into(),
+        APP_NAME.into(),
+        "--identity-name".into(),
+        UAMI.into(),
+    ];
+    // A flag in `extra` replaces the default's value.
+    let mut extra = extra.iter().map(|s| s.to_string()).peekable();
+    while let Some(flag) = extra.next() {
+        match args.iter().position(|a| *a == flag) {
+            Some(i) if flag.starts_with("--") && i + 1 < args.len() => {
+                args[i + 1] = extra.next().expect("a value for the flag");
+            }
+            _ => args.push(flag),
+        }
+    }
+    args
+}
+
+/// Regex-escapes a literal.
+pub fn escape(literal: &str) -> String {
+    literal
+        .chars()
+        .flat_map(|c| {
+            if "\\.+*?()|[]{}^$#&-~".contains(c) {
+                vec!['\\', c]
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
+/// Snapshots `shown` with the simulator's port, GUIDs and temp folders replaced.
+pub fn snapshot(name: &str, sim: &Sim, dir: &Path, shown: &str) {
+    let mut settings = insta::Settings::clone_current();
+    for (path, label) in [(sim.dir(), "[SIM]"), (dir, "[TMP]")] {
+        settings.add_filter(&escape(&path.display().to_string()), label);
+        if let Ok(canonical) = path.canonicalize() {
+            settings.add_filter(&escape(&canonical.display().to_string()), label);
+        }
+    }
+    settings.add_filter(
+        r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+        "[GUID]",
+    );
+    settings.add_filter(r"localhost:\d+", "localhost:[PORT]");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_snapshot_path("../snapshots");
+    settings.bind(|| insta::assert_snapshot!(name, shown));
+}
+
+/// `service METHOD route` of every effective write since `mark`, in order.
+pub fn writes_since(sim: &Sim, mark: xtcmk_sim::harness::Mark) -> Vec<String> {
+    sim.log()
+        .since(mark)
+        .into_iter()
+        .filter(|e| e.is_effective_write() && e.status < 400)
+        .map(|e| e.route_key())
+        .collect()
+}
+
+/// `service METHOD route` of every effective write so far, in order.
+pub fn all_writes(sim: &Sim) -> Vec<String> {
+    sim.log()
+        .entries()
+        .into_iter()
+        .filter(|e| e.is_effective_write() && e.status < 400)
+        .map(|e| e.route_key())
+        .collect()
+}
