@@ -232,7 +232,8 @@ pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<()> {
             row.audiences.join(", ")
         ));
         match (&row.identity, row.status) {
-            (Some(id), _) => printer.text(format!("          trusts {id}")),
+            (Some(id), Status::Ok) => printer.text(format!("          trusts {id}")),
+            (Some(id), _) => printer.text(format!("          meant for {id}")),
             (None, Status::Other) => printer.text("          not a managed identity of this cloud"),
             _ => {}
         }
