@@ -421,3 +421,31 @@ fn regex_lite_match(pattern: &str, name: &str) -> bool {
         && (3..=120).contains(&name.chars().count())
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
+
+#[test]
+fn a_consent_redirect_uri_is_registered_and_carried_by_the_invitation() {
+    let sim = Sim::start(scenario(|t| t));
+    let dir = TempDir::new().unwrap();
+    let uri = "https://portal.contoso-saas.example/consented";
+    let run = run_as(
+        &sim,
+        dir.path(),
+        ADMIN,
+        &setup_args(&sim, &["--consent-redirect-uri", uri]),
+    );
+    assert_eq!(run.code, 0, "{}", run.shown());
+    assert_eq!(
+        sim.state().tenants[0].applications[0].redirect_uris,
+        vec![uri]
+    );
+    let text = std::fs::read_to_string(dir.path().join("invitation.json")).unwrap();
+    let invitation = Invitation::parse(&text, "invitation.json", sim.cloud()).unwrap();
+    assert!(invitation.redirect_uri_registered);
+    assert!(
+        invitation
+            .admin_consent_url
+            .as_str()
+            .contains("redirect_uri=")
+    );
+    assert!(!run.stderr.contains("AADSTS500113"), "{}", run.stderr);
+}

@@ -163,3 +163,52 @@ async fn owns(session: &Session, app: &ObjectId, me: &ObjectId) -> anyhow::Resul
         .iter()
         .any(|o| o.id == *me))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(tid: &str, wids: &[&str]) -> TokenClaims {
+        TokenClaims {
+            tid: Some(tid.into()),
+            upn: Some("pat@contoso.example".into()),
+            wids: wids.iter().map(|w| w.to_string()).collect(),
+            ..TokenClaims::default()
+        }
+    }
+
+    const T: &str = "11111111-1111-4111-8111-111111111111";
+
+    #[test]
+    fn each_of_the_four_roles_may_create_an_app_and_no_role_is_told_which_would_do() {
+        for role in [
+            APPLICATION_DEVELOPER,
+            APPLICATION_ADMINISTRATOR,
+            CLOUD_APPLICATION_ADMINISTRATOR,
+            GLOBAL_ADMINISTRATOR,
+        ] {
+            assert!(check_rights(&claims(T, &[role]), true, false, false).is_ok());
+        }
+        let refusal = check_rights(&claims(T, &[]), true, false, false).unwrap_err();
+        assert!(refusal.hint.unwrap().contains(ROLES_THAT_WOULD_DO));
+    }
+
+    #[test]
+    fn an_application_developer_changes_only_apps_it_owns() {
+        let dev = claims(T, &[APPLICATION_DEVELOPER]);
+        assert!(check_rights(&dev, false, true, true).is_ok());
+        let refusal = check_rights(&dev, false, true, false).unwrap_err();
+        assert!(
+            refusal.message.contains("only change apps it owns"),
+            "{refusal}"
+        );
+        assert!(
+            check_rights(&claims(T, &[]), false, true, true).is_ok(),
+            "owners may"
+        );
+        assert!(
+            check_rights(&claims(T, &[]), false, false, false).is_ok(),
+            "reads need nothing"
+        );
+    }
+}
