@@ -257,8 +257,8 @@ fn can_create(call: &Call) -> bool {
     .any(|r| wids.iter().any(|w| w.eq_ignore_ascii_case(r)))
 }
 
-/// May change `app`: an administrator role, or an owner.
-fn can_update(call: &Call, app: &Application) -> bool {
+/// May change `app` (and its credentials): an administrator role, or an owner.
+pub fn can_update(call: &Call, app: &Application) -> bool {
     let wids = &call.caller().claims.wids;
     let admin = [
         roles::GLOBAL_ADMINISTRATOR,
@@ -274,7 +274,7 @@ fn can_update(call: &Call, app: &Application) -> bool {
             .is_some_and(|me| call.state().app_owners.owners_of(&app.id).contains(&me))
 }
 
-fn denied(call: &Call) -> Reply {
+pub fn denied(call: &Call) -> Reply {
     error(
         call,
         403,

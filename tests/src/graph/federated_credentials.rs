@@ -12,7 +12,7 @@
 //! - upsert by name (`PATCH …/federatedIdentityCredentials(name='…')`) answers 201 when it
 //!   created, 204 when it updated.
 
-use super::applications::{caller_tenant, find, visible};
+use super::applications::{caller_tenant, can_update, denied, find, visible};
 use super::error;
 use crate::contract::{Dialect, decode};
 use crate::reply::Reply;
@@ -153,6 +153,8 @@ fn app_of(call: &Call, read: bool) -> Result<Application, Reply> {
         .cloned();
     drop(state);
     match app {
+        // Changing an app's credentials takes an administrator role or ownership, as changing the app does.
+        Some(a) if !read && !can_update(call, &a) => Err(denied(call)),
         Some(a) if !read || visible(call, &a) => Ok(a),
         _ => Err(super::applications::not_found(call)),
     }
