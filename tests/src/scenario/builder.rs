@@ -3,8 +3,8 @@
 
 use super::{
     ApplicationSpec, ClientSecretSpec, FederatedCredentialSpec, ManagedIdentitySpec,
-    ResourceGroupSpec, Scenario, ServicePrincipalSpec, SubscriptionSpec, TenantSpec, UserSpec,
-    VaultSpec, derived_id,
+    ResourceGroupSpec, RoleAssignmentSpec, Scenario, ServicePrincipalSpec, SubscriptionSpec,
+    TenantSpec, UserSpec, VaultSpec, derived_id,
 };
 use xtcmk::{AppId, InputError, ObjectId, Secret, SubscriptionId, TenantId};
 
@@ -79,6 +79,7 @@ impl TenantBuilder {
             display_name: display_name.into(),
             resource_groups: Vec::new(),
             vaults: Vec::new(),
+            role_assignments: Vec::new(),
         };
         self.spec
             .subscriptions
@@ -210,6 +211,16 @@ impl SubscriptionBuilder {
 
     pub fn vault_spec(mut self, vault: VaultSpec) -> Self {
         self.spec.vaults.push(vault);
+        self
+    }
+
+    /// The user `upn` holds the built-in role `role_guid` on the whole subscription.
+    pub fn role_assignment(mut self, upn: &str, role_guid: &str) -> Self {
+        self.spec.role_assignments.push(RoleAssignmentSpec {
+            principal: upn.into(),
+            role: role_guid.into(),
+            scope: None,
+        });
         self
     }
 }

@@ -2,6 +2,7 @@
 //! The same data is in `tests/scenarios/demo.json`.
 
 use super::Scenario;
+use crate::arm::role_definitions::OWNER;
 use crate::roles;
 use xtcmk::{AppId, ObjectId, SubscriptionId, TenantId};
 
@@ -44,8 +45,8 @@ where
 
 impl Scenario {
     /// The demo: provider (one subscription, `rg-provider` in westeurope, an Application
-    /// Administrator, a CI app registration with a client secret) and customer (one subscription,
-    /// `rg-customer`, a Global Administrator and a user without directory roles).
+    /// Administrator who owns the subscription, a CI app registration with a client secret) and customer (one subscription,
+    /// `rg-customer`, a Global Administrator who owns the subscription, and a user without directory roles).
     pub fn demo() -> Scenario {
         Scenario::builder()
             .tenant(PROVIDER, "Contoso SaaS", PROVIDER_DOMAIN, |t| {
@@ -53,6 +54,7 @@ impl Scenario {
                     .subscription("Contoso SaaS production", |s| {
                         s.id(parse::<SubscriptionId>(PROVIDER_SUBSCRIPTION_ID))
                             .resource_group(PROVIDER_RESOURCE_GROUP, LOCATION)
+                            .role_assignment(PROVIDER_ADMIN, OWNER)
                     })
                     .user_with_id(
                         PROVIDER_ADMIN,
@@ -71,6 +73,7 @@ impl Scenario {
                     .subscription("Fabrikam data", |s| {
                         s.id(parse::<SubscriptionId>(CUSTOMER_SUBSCRIPTION_ID))
                             .resource_group(CUSTOMER_RESOURCE_GROUP, LOCATION)
+                            .role_assignment(CUSTOMER_ADMIN, OWNER)
                     })
                     .user_with_id(
                         CUSTOMER_ADMIN,

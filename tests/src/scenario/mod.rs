@@ -56,6 +56,32 @@ pub struct SubscriptionSpec {
     pub resource_groups: Vec<ResourceGroupSpec>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub vaults: Vec<VaultSpec>,
+    /// Azure RBAC role assignments that exist at start ("Gina is Owner of this subscription").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub role_assignments: Vec<RoleAssignmentSpec>,
+}
+
+/// A role assignment in a subscription: a user of the tenant (by UPN) holds a built-in role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RoleAssignmentSpec {
+    /// The user's `userPrincipalName`.
+    pub principal: String,
+    /// A built-in role definition GUID (see `arm::role_definitions`).
+    pub role: String,
+    /// Below the subscription, e.g. `resourceGroups/rg-customer`; the subscription itself when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+}
+
+impl RoleAssignmentSpec {
+    /// The full ARM scope of the assignment.
+    pub fn full_scope(&self, subscription: &SubscriptionId) -> String {
+        match self.scope.as_deref().map(|s| s.trim_matches('/')) {
+            Some(rel) if !rel.is_empty() => format!("/subscriptions/{subscription}/{rel}"),
+            _ => format!("/subscriptions/{subscription}"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -116,6 +116,29 @@ impl Scenario {
                         ));
                     }
                 }
+                for (ri, ra) in s.role_assignments.iter().enumerate() {
+                    let at = |f: &str| at(&format!("roleAssignments[{ri}].{f}"));
+                    if !t
+                        .users
+                        .iter()
+                        .any(|u| u.user_principal_name.eq_ignore_ascii_case(&ra.principal))
+                    {
+                        return Err(refuse(
+                            at("principal"),
+                            &ra.principal,
+                            "no user of this tenant has that userPrincipalName",
+                            "name one of the tenant's users",
+                        ));
+                    }
+                    if crate::arm::role_definitions::builtin(&ra.role).is_none() {
+                        return Err(refuse(
+                            at("role"),
+                            &ra.role,
+                            "not the GUID of a built-in role the simulator knows",
+                            "use e.g. 8e3af657-a8ff-443c-a75c-2fe8c4bcb635 (Owner)",
+                        ));
+                    }
+                }
                 for (vi, v) in s.vaults.iter().enumerate() {
                     let at = |f: &str| at(&format!("vaults[{vi}].{f}"));
                     if !valid_vault_name(&v.name) || !vaults.insert(v.name.to_ascii_lowercase()) {
@@ -275,9 +298,9 @@ mod tests {
     #[test]
     fn refuses_inconsistent_scenarios() {
         let mut s = Scenario::demo();
-        s.tenants[1].users[0].user_principal_name = "gina@elsewhere.example".into();
+        s.tenants[1].users[1].user_principal_name = "nico@elsewhere.example".into();
         let e = s.validate().unwrap_err();
-        assert_eq!(e.field, "tenants[1].users[0].userPrincipalName");
+        assert_eq!(e.field, "tenants[1].users[1].userPrincipalName");
         assert!(e.problem.contains("verified domains"));
 
         let mut s = Scenario::demo();
@@ -287,5 +310,17 @@ mod tests {
         let mut s = Scenario::demo();
         s.tenants[0].users[0].directory_roles = vec!["Global Administrator".into()];
         assert!(s.validate().unwrap_err().fix.unwrap().contains("62e90394"));
+
+        let mut s = Scenario::demo();
+        s.tenants[1].subscriptions[0].role_assignments[0].principal = "eve@fabrikam.example".into();
+        let e = s.validate().unwrap_err();
+        assert_eq!(
+            e.field,
+            "tenants[1].subscriptions[0].roleAssignments[0].principal"
+        );
+
+        let mut s = Scenario::demo();
+        s.tenants[1].subscriptions[0].role_assignments[0].role = "Owner".into();
+        assert!(s.validate().unwrap_err().fix.unwrap().contains("8e3af657"));
     }
 }

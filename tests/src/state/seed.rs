@@ -59,6 +59,26 @@ impl State {
                 }
             }
         }
+        // Role assignments last: their principals are the tenants' users, seeded above.
+        for t in &scenario.tenants {
+            for s in &t.subscriptions {
+                for ra in &s.role_assignments {
+                    if let Some(user) = t
+                        .users
+                        .iter()
+                        .find(|u| u.user_principal_name.eq_ignore_ascii_case(&ra.principal))
+                    {
+                        crate::arm::role_assignments::assign(
+                            &mut state,
+                            &ra.full_scope(&s.id),
+                            &ra.role,
+                            &user.id.to_string(),
+                            "User",
+                        );
+                    }
+                }
+            }
+        }
         state
     }
 
