@@ -139,11 +139,12 @@ pub fn shell_quote(word: &str) -> String {
     }
 }
 
-/// `xtcmk-customer onboard --invitation <file> [--cloud <cloud>]`: the customer's next command.
+/// `xtcmk-customer onboard --invitation <file> --subscription … --key … [--cloud <cloud>]`: the
+/// customer's next command, with placeholders for what only the customer knows.
 /// `cloud_arg` is the `--cloud` value the provider used (omitted when it is the public cloud).
 pub fn onboard_command(cloud_arg: &str, invitation_file: &str) -> String {
     let mut cmd = format!(
-        "xtcmk-customer onboard --invitation {}",
+        "xtcmk-customer onboard --invitation {} --subscription <subscription-id> --resource-group <resource-group> --location <region> --vault <vault-name> --key <key-name>",
         shell_quote(invitation_file)
     );
     if let Some(c) = cloud_flag_value(cloud_arg) {
@@ -738,13 +739,16 @@ mod tests {
             Invitation::parse(&i.to_json(), "i.json", &Cloud::public()).unwrap(),
             i
         );
+        const REST: &str = "--subscription <subscription-id> --resource-group <resource-group> --location <region> --vault <vault-name> --key <key-name>";
         assert_eq!(
             i.next_command,
-            "xtcmk-customer onboard --invitation invitation.json"
+            format!("xtcmk-customer onboard --invitation invitation.json {REST}")
         );
         assert_eq!(
             onboard_command("/tmp/my profile.json", "inv.json"),
-            "xtcmk-customer onboard --invitation inv.json --cloud '/tmp/my profile.json'"
+            format!(
+                "xtcmk-customer onboard --invitation inv.json {REST} --cloud '/tmp/my profile.json'"
+            )
         );
     }
 
