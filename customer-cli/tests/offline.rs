@@ -2,50 +2,22 @@
 //! stderr snapshotted, temp paths filtered.
 
 use std::path::Path;
-use std::process::Command;
 use tempfile::TempDir;
+use xtcmk_sim::bin_run::{path_filters, run_bin};
 
 const BIN: &str = env!("CARGO_BIN_EXE_xtcmk-customer");
 const VERSION: &str = "0123456789abcdef0123456789abcdef";
 
-/// Regex-escapes a literal (temp paths hold `.` and, on some systems, other metacharacters).
-fn escape(literal: &str) -> String {
-    literal
-        .chars()
-        .flat_map(|c| {
-            if "\\.+*?()|[]{}^$#&-~".contains(c) {
-                vec!['\\', c]
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
-}
-
+/// Runs the binary in `dir` with a clean environment for the tool's own variables.
 fn run(dir: &Path, args: &[&str]) -> (i32, String) {
-    let out = Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env_remove("XTCMK_CLOUD")
-        .env_remove("XTCMK_OUTPUT")
-        .env_remove("XTCMK_LOG")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("the binary runs");
-    let code = out.status.code().expect("the binary exits normally");
-    let shown = format!(
-        "exit: {code}\n--- stdout\n{}--- stderr\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (code, shown)
+    let out = run_bin(BIN, dir, args, &[]);
+    (out.code, out.shown())
 }
 
 fn snapshot(name: &str, dir: &Path, shown: &str) {
     let mut settings = insta::Settings::clone_current();
-    settings.add_filter(&escape(&dir.display().to_string()), "[TMP]");
-    if let Ok(canonical) = dir.canonicalize() {
-        settings.add_filter(&escape(&canonical.display().to_string()), "[TMP]");
+    for (regex, label) in path_filters(dir, "[TMP]") {
+        settings.add_filter(&regex, label);
     }
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| insta::assert_snapshot!(name, shown));

@@ -41,6 +41,7 @@ pub mod admin;
 pub mod arm;
 pub mod atlas;
 pub mod auth;
+pub mod bin_run;
 pub mod contract;
 pub mod faults;
 pub mod graph;
