@@ -68,13 +68,13 @@ pub fn regex_escape(literal: &str) -> String {
 /// `(regex, replacement)` filters that print `dir` (as given and canonical) as `label`.
 pub fn path_filters(dir: &Path, label: &str) -> Vec<(String, String)> {
     let mut filters = vec![(regex_escape(&dir.display().to_string()), label.to_string())];
-    if let Ok(canonical) = dir.canonicalize() {
-        if canonical != dir {
-            filters.push((
-                regex_escape(&canonical.display().to_string()),
-                label.to_string(),
-            ));
-        }
+    if let Ok(canonical) = dir.canonicalize()
+        && canonical != dir
+    {
+        filters.push((
+            regex_escape(&canonical.display().to_string()),
+            label.to_string(),
+        ));
     }
     filters
 }
