@@ -1,11 +1,15 @@
-//! Key operations: `POST /keys/{name}/{version}/wrapkey` and `/unwrapkey` (keyvault-data
-//! 2025-07-01 `WrapKey`, `UnwrapKey`; an empty version means the current one), authorized by
-//! the vault's permission model like every key operation (403 `ForbiddenByRbac` /
-//! `AccessDenied`). This is where Cosmos DB's access to a customer key is decided.
+//! Key operations: `POST /keys/{name}/{version}/wrapkey`, `/unwrapkey`, `/encrypt` and
+//! `/decrypt` (keyvault-data 2025-07-01 `WrapKey`, `UnwrapKey`, `Encrypt`, `Decrypt`; all take
+//! `KeyOperationsParameters` and answer `KeyOperationResult`; an empty version means the current
+//! one), authorized by the vault's permission model like every key operation (403
+//! `ForbiddenByRbac` / `ForbiddenByPolicy`). This is where Cosmos DB's (wrap/unwrap) and MongoDB
+//! Atlas's (encrypt/decrypt) access to a customer key is decided.
 //!
-//! No cryptography happens: a wrapped value is the plaintext tagged with the key version, so
-//! only the same key version unwraps it. The key must be enabled and allow the operation in its
-//! `key_ops`; the wording of those two refusals is ours (the service's is not documented).
+//! No real cryptography happens: a wrapped value is the plaintext tagged with the key version;
+//! an encrypted value is a modulus-sized block (tag, version digest, length, plaintext) masked
+//! with a stream derived from the key's public material, so only the same key version decrypts
+//! it. The key must be enabled and allow the operation in its `key_ops`; the wording of those
+//! refusals is ours (the service's is not documented).
 
 use super::{KeyPermission, authorize, error, instance};
 use crate::contract::{Dialect, decode};
@@ -15,6 +19,7 @@ use crate::state::KeyVersion;
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
 pub fn routes() -> Vec<Route> {
     vec![
@@ -22,6 +27,10 @@ pub fn routes() -> Vec<Route> {
         Route::post("/keys/{name}/wrapkey", wrap),
         Route::post("/keys/{name}/{version}/unwrapkey", unwrap),
         Route::post("/keys/{name}/unwrapkey", unwrap),
+        Route::post("/keys/{name}/{version}/encrypt", encrypt),
+        Route::post("/keys/{name}/encrypt", encrypt),
+        Route::post("/keys/{name}/{version}/decrypt", decrypt),
+        Route::post("/keys/{name}/decrypt", decrypt),
     ]
 }
 
@@ -178,5 +187,128 @@ fn unwrap(call: &Call) -> Reply {
             "BadParameter",
             "Error unwrapping: the value was not wrapped with this key version.",
         ),
+    }
+}
+
+const SEALED: &[u8; 8] = b"xtcmksim";
+
+/// The modulus length in bytes (the size of an RSA ciphertext), from the key's `n`.
+fn modulus(version: &KeyVersion) -> Vec<u8> {
+    version
+        .public
+        .get("n")
+        .and_then(|n| unb64(n))
+        .unwrap_or_default()
+}
+
+/// The largest plaintext RSA encryption takes with a `k`-byte modulus (RFC 8017: OAEP
+/// `k - 2·hLen - 2`, PKCS#1 v1.5 `k - 11`).
+fn max_plaintext(alg: Algorithm, k: usize) -> usize {
+    let overhead = match alg {
+        Algorithm::RsaOaep => 2 * 20 + 2,
+        Algorithm::RsaOaep256 => 2 * 32 + 2,
+        Algorithm::Rsa15 => 11,
+    };
+    k.saturating_sub(overhead)
+}
+
+/// `len` bytes of mask derived from the key's modulus and version (SHA-256 in counter mode).
+fn mask(n: &[u8], version: &str, len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(len + 32);
+    let mut counter = 0u32;
+    while out.len() < len {
+        let mut h = Sha256::new();
+        h.update(n);
+        h.update(version.as_bytes());
+        h.update(counter.to_be_bytes());
+        out.extend_from_slice(&h.finalize());
+        counter += 1;
+    }
+    out.truncate(len);
+    out
+}
+
+fn xor(block: &mut [u8], mask: &[u8]) {
+    for (b, m) in block.iter_mut().zip(mask) {
+        *b ^= m;
+    }
+}
+
+/// The first 8 bytes of SHA-256 of the version: binds a block to one key version.
+fn version_digest(version: &str) -> [u8; 8] {
+    let digest = Sha256::digest(version.as_bytes());
+    let mut out = [0u8; 8];
+    out.copy_from_slice(&digest[..8]);
+    out
+}
+
+fn encrypt(call: &Call) -> Reply {
+    let p: KeyOperationsParameters = match decode(call, Dialect::KeyVault) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let (kid, version) = match key_for(call, KeyPermission::Encrypt, "encrypt") {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let Some(plain) = unb64(&p.value) else {
+        return error(400, "BadParameter", "The parameter value is not base64url.");
+    };
+    let n = modulus(&version);
+    let limit = max_plaintext(p.alg, n.len()).min(usize::from(u16::MAX));
+    if plain.len() > limit {
+        return error(
+            400,
+            "BadParameter",
+            &format!(
+                "The plaintext is {} bytes; this key and algorithm encrypt at most {limit}.",
+                plain.len()
+            ),
+        );
+    }
+    // Layout: tag (8) · version digest (8) · length (2) · plaintext · zero padding, to `k` bytes.
+    let mut block = Vec::with_capacity(n.len());
+    block.extend_from_slice(SEALED);
+    block.extend_from_slice(&version_digest(&version.version));
+    block.extend_from_slice(&(plain.len() as u16).to_be_bytes());
+    block.extend_from_slice(&plain);
+    block.resize(n.len().max(block.len()), 0);
+    let stream = mask(&n, &version.version, block.len());
+    xor(&mut block, &stream);
+    Reply::ok(json!({ "kid": kid, "value": b64(&block) }))
+}
+
+fn decrypt(call: &Call) -> Reply {
+    let p: KeyOperationsParameters = match decode(call, Dialect::KeyVault) {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let (kid, version) = match key_for(call, KeyPermission::Decrypt, "decrypt") {
+        Ok(k) => k,
+        Err(r) => return r,
+    };
+    let n = modulus(&version);
+    let failed = || {
+        error(
+            400,
+            "BadParameter",
+            "Error decrypting: the value was not encrypted with this key version.",
+        )
+    };
+    let Some(mut block) = unb64(&p.value) else {
+        return error(400, "BadParameter", "The parameter value is not base64url.");
+    };
+    if block.len() != n.len() || block.len() < 18 {
+        return failed();
+    }
+    let stream = mask(&n, &version.version, block.len());
+    xor(&mut block, &stream);
+    if &block[..8] != SEALED || block[8..16] != version_digest(&version.version) {
+        return failed();
+    }
+    let len = usize::from(u16::from_be_bytes([block[16], block[17]]));
+    match block.get(18..18 + len) {
+        Some(plain) => Reply::ok(json!({ "kid": kid, "value": b64(plain) })),
+        None => failed(),
     }
 }

@@ -58,7 +58,7 @@ pub fn error(status: u16, code: &str, message: &str) -> Reply {
     )
 }
 
-/// A 403 with the inner error code Key Vault adds (`ForbiddenByRbac`, `AccessDenied`).
+/// A 403 with the inner error code Key Vault adds (`ForbiddenByRbac`, `ForbiddenByPolicy`).
 fn forbidden(inner: &str, message: &str) -> Reply {
     Reply::json(
         403,
@@ -193,6 +193,8 @@ pub enum KeyPermission {
     Create,
     WrapKey,
     UnwrapKey,
+    Encrypt,
+    Decrypt,
 }
 
 impl KeyPermission {
@@ -203,6 +205,8 @@ impl KeyPermission {
             KeyPermission::Create => "create",
             KeyPermission::WrapKey => "wrapKey",
             KeyPermission::UnwrapKey => "unwrapKey",
+            KeyPermission::Encrypt => "encrypt",
+            KeyPermission::Decrypt => "decrypt",
         }
     }
 
@@ -212,24 +216,49 @@ impl KeyPermission {
             KeyPermission::Create => "Microsoft.KeyVault/vaults/keys/create/action",
             KeyPermission::WrapKey => "Microsoft.KeyVault/vaults/keys/wrap/action",
             KeyPermission::UnwrapKey => "Microsoft.KeyVault/vaults/keys/unwrap/action",
+            KeyPermission::Encrypt => "Microsoft.KeyVault/vaults/keys/encrypt/action",
+            KeyPermission::Decrypt => "Microsoft.KeyVault/vaults/keys/decrypt/action",
         }
     }
 }
 
-/// Key Vault built-in roles (authorization/builtin-roles) and the key permissions they grant.
-fn role_grants(role_guid: &str, permission: KeyPermission) -> bool {
-    use KeyPermission::*;
-    match role_guid.to_ascii_lowercase().as_str() {
-        // Key Vault Administrator, Key Vault Crypto Officer: every key action.
-        "00482a5a-887f-4fb3-b363-3b7fe8e74483" | "14b46e9e-c2b7-41b4-b07b-48a6ebf60603" => true,
-        // Key Vault Crypto User: use keys, not create them.
-        "12338af0-0e69-4776-bea7-57ae8d297424" => permission != Create,
-        // Key Vault Crypto Service Encryption User: keys/read, wrap, unwrap.
-        "e147488a-f6f5-4113-8e2d-b22465e65bf6" => matches!(permission, Get | WrapKey | UnwrapKey),
-        // Key Vault Reader: metadata reads.
-        "21090545-7ca7-4776-b22c-e363652d74d2" => permission == Get,
-        _ => false,
-    }
+/// Whether the role definition `role_definition_id` (built-in or custom) grants `permission`:
+/// one of its `dataActions` matches the permission's data action and no `notDataActions` does
+/// (Azure RBAC evaluation of data actions, authorization/builtin-roles).
+fn role_grants(
+    state: &crate::state::State,
+    role_definition_id: &str,
+    permission: KeyPermission,
+) -> bool {
+    use crate::arm::permissions::action_matches;
+    let Some(definition) = crate::arm::role_definitions::definition(state, role_definition_id)
+    else {
+        return false;
+    };
+    let wanted = permission.data_action();
+    let list = |p: &Value, key: &str| -> Vec<String> {
+        p.get(key)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    definition["properties"]["permissions"]
+        .as_array()
+        .is_some_and(|permissions| {
+            permissions.iter().any(|p| {
+                list(p, "dataActions")
+                    .iter()
+                    .any(|a| action_matches(a, wanted))
+                    && !list(p, "notDataActions")
+                        .iter()
+                        .any(|a| action_matches(a, wanted))
+            })
+        })
 }
 
 /// Checks that the caller may do `permission` on `vault`, answering Key Vault's 403 otherwise.
@@ -284,11 +313,10 @@ pub fn authorize(call: &Call, vault: &ArmResource, permission: KeyPermission) ->
             let role = props
                 .get("roleDefinitionId")
                 .and_then(Value::as_str)
-                .and_then(|id| id.rsplit('/').next())
                 .unwrap_or_default();
             covers
                 && principal
-                && role_grants(role, permission)
+                && role_grants(&state, role, permission)
                 && crate::arm::role_assignments::propagated(call, &r.id)
         });
         if allowed {
@@ -325,7 +353,7 @@ pub fn authorize(call: &Call, vault: &ArmResource, permission: KeyPermission) ->
         Ok(())
     } else {
         Err(forbidden(
-            "AccessDenied",
+            "ForbiddenByPolicy",
             &format!(
                 "The user, group or application '{who}' does not have keys {} permission on key vault '{};location={location}'. For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125287",
                 wanted.to_ascii_lowercase(),
