@@ -271,10 +271,9 @@ pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<()> {
         );
         if !args.dry_run {
             checks = verify::run(&ctx, &doc).await?;
+            // The checks are data, on stdout as `status` prints them.
             for c in &checks {
-                if !printer.is_json() {
-                    printer.status(c.line());
-                }
+                printer.text(c.line());
             }
             if let Some(failed) = checks.iter().find(|c| !c.ok) {
                 anyhow::bail!(

@@ -73,7 +73,7 @@ async fn consent_needs_a_registered_reply_url_and_an_admin_then_onboard_adopts_t
     let run = tokio::task::block_in_place(|| w.run(&w.onboard_args(&["--yes"])));
     assert_eq!(run.code, 0, "{}", run.shown());
     assert!(
-        run.stderr
+        run.stdout
             .contains(&format!("service principal  adopted       {sp}")),
         "{}",
         run.shown()

@@ -118,11 +118,10 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// Reports a step on stderr as it completes (text mode), and keeps it.
+    /// Reports a step as it completes and keeps it: the line is data, on stdout in text mode
+    /// (as `xtcmk-provider setup` prints its steps); JSON mode prints all steps at the end.
     pub fn report(&self, reports: &mut Vec<StepReport>, report: StepReport) {
-        if !self.printer.is_json() {
-            self.printer.status(report.line());
-        }
+        self.printer.text(report.line());
         reports.push(report);
     }
 }
