@@ -220,6 +220,7 @@ pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<()> {
             key::ensure(
                 &ctx,
                 &spec,
+                pre.grants_self_on_new_vault(),
                 the_vault.as_ref(),
                 &pre.user_id,
                 me_kind,

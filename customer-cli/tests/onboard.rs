@@ -221,6 +221,108 @@ fn dry_run_reads_only_and_says_what_it_would_do() {
     w.snapshot("onboard_dry_run", &run.shown());
 }
 
+/// `(step, outcome, resource)` of a JSON report's steps.
+fn steps_of(report: &Value) -> Vec<(String, String, String)> {
+    report["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let text = |k: &str| s[k].as_str().unwrap().to_string();
+            (text("step"), text("outcome"), text("resource"))
+        })
+        .collect()
+}
+
+#[test]
+fn dry_run_on_a_new_vault_names_the_crypto_officer_grant_the_real_run_makes() {
+    let w = World::new();
+    let dry = w.run(&w.onboard_args(&["--dry-run", "--output", "json"]));
+    assert_eq!(dry.code, 0, "{}", dry.shown());
+    let report: Value = serde_json::from_str(&dry.stdout).expect("stdout is JSON");
+    let plan: Vec<&str> = report["plan"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    assert!(
+        plan.iter().any(|l| l.starts_with("your key access:")
+            && l.contains(CUSTOMER_ADMIN)
+            && l.contains("Key Vault Crypto Officer on the new vault")),
+        "{plan:#?}"
+    );
+    let would: Vec<(String, String, String)> = steps_of(&report)
+        .into_iter()
+        .filter(|(step, ..)| step == "your key access")
+        .collect();
+    assert_eq!(would.len(), 1, "{would:#?}");
+    assert_eq!(would[0].1, "would-create");
+    assert!(w.writes().is_empty(), "{:#?}", w.writes());
+
+    // The real run creates exactly the role assignment the dry run named.
+    let run = w.run(&w.onboard_args(&["--yes", "--output", "json"]));
+    assert_eq!(run.code, 0, "{}", run.shown());
+    let report: Value = serde_json::from_str(&run.stdout).expect("stdout is JSON");
+    let made: Vec<(String, String, String)> = steps_of(&report)
+        .into_iter()
+        .filter(|(step, ..)| step == "your key access")
+        .collect();
+    assert_eq!(
+        made,
+        [(
+            "your key access".to_string(),
+            "created".to_string(),
+            would[0].2.clone()
+        )]
+    );
+    assert!(
+        would[0].2.starts_with(&format!(
+            "{}/providers/Microsoft.Authorization/roleAssignments/",
+            w.vault_id()
+        )),
+        "{would:#?}"
+    );
+}
+
+#[test]
+fn an_admin_with_inherited_key_access_is_granted_nothing_and_the_plan_says_nothing() {
+    let w = World::new();
+    w.grant(
+        &format!(
+            "/subscriptions/{CUSTOMER_SUBSCRIPTION_ID}/resourceGroups/{CUSTOMER_RESOURCE_GROUP}"
+        ),
+        xtcmk_sim::arm::role_definitions::KEY_VAULT_ADMINISTRATOR,
+        CUSTOMER_ADMIN_ID,
+    );
+    let dry = w.run(&w.onboard_args(&["--dry-run"]));
+    assert_eq!(dry.code, 0, "{}", dry.shown());
+    assert!(!dry.shown().contains("your key access"), "{}", dry.shown());
+    let run = w.run(&w.onboard_args(&["--yes"]));
+    assert_eq!(run.code, 0, "{}", run.shown());
+    assert!(!run.shown().contains("your key access"), "{}", run.shown());
+}
+
+#[test]
+fn dry_run_on_an_rbac_vault_without_key_access_names_the_crypto_officer_grant() {
+    let w = World::with(scenario_with_vault(true, true));
+    let run = w.run(&w.onboard_args(&["--dry-run"]));
+    assert_eq!(run.code, 0, "{}", run.shown());
+    assert!(
+        run.stderr.contains(&format!(
+            "  - your key access: grant {CUSTOMER_ADMIN} Key Vault Crypto Officer on vault {VAULT}"
+        )),
+        "{}",
+        run.shown()
+    );
+    assert!(
+        run.stdout.contains("your key access    would-create"),
+        "{}",
+        run.shown()
+    );
+    assert!(w.writes().is_empty(), "{:#?}", w.writes());
+}
+
 #[test]
 fn json_output_lists_the_steps_and_the_handoff() {
     let w = World::new();

@@ -3,7 +3,7 @@
 //! vault: Owner holds no dataActions), it is granted Key Vault Crypto Officer on the vault first,
 //! and the RBAC propagation delay (403 `ForbiddenByRbac` for a while) is ridden out.
 
-use super::grant::{PrincipalKind, assign_role};
+use super::grant::{PrincipalKind, assign_role, assignment_name};
 use super::wait::retrying;
 use super::{Ctx, OnboardSpec};
 use crate::clients::arm_authorization::builtin;
@@ -145,6 +145,28 @@ fn forbidden(e: &HttpError) -> bool {
     e.status() == Some(403)
 }
 
+const SELF_ROLE_DETAIL: &str = "Key Vault Crypto Officer on the vault";
+const SELF_POLICY_DETAIL: &str = "access policy keys get/create";
+
+/// The step [`grant_self`] would take, for a dry run: the role assignment it would create on an
+/// RBAC vault (its deterministic id), or the access policy on an access-policy vault.
+fn self_grant_preview(spec: &OnboardSpec, me: &ObjectId, rbac: bool) -> StepReport {
+    if rbac {
+        let scope = spec.vault_id();
+        let name = assignment_name(&scope, builtin::KEY_VAULT_CRYPTO_OFFICER, me).to_string();
+        let id = scope.extension("Microsoft.Authorization", "roleAssignments", &name);
+        StepReport::new("your key access", Outcome::WouldCreate, id.to_string())
+            .detail(SELF_ROLE_DETAIL)
+    } else {
+        StepReport::new(
+            "your key access",
+            Outcome::WouldCreate,
+            format!("{}/accessPolicies/{me}", spec.vault),
+        )
+        .detail(SELF_POLICY_DETAIL)
+    }
+}
+
 /// Gives the signed-in principal key access: Key Vault Crypto Officer on an RBAC vault, an
 /// access policy (keys get, create) on an access-policy vault.
 async fn grant_self(
@@ -177,7 +199,7 @@ async fn grant_self(
                 Outcome::Created,
                 format!("{}/accessPolicies/{me}", spec.vault),
             )
-            .detail("access policy keys get/create"),
+            .detail(SELF_POLICY_DETAIL),
         );
         return Ok(());
     }
@@ -196,16 +218,18 @@ async fn grant_self(
     .await?;
     ctx.report(
         reports,
-        StepReport::new("your key access", outcome, id.to_string())
-            .detail("Key Vault Crypto Officer on the vault"),
+        StepReport::new("your key access", outcome, id.to_string()).detail(SELF_ROLE_DETAIL),
     );
     Ok(())
 }
 
-/// Adopts or creates the key. `None` in a dry run that would create it.
+/// Adopts or creates the key. `None` in a dry run that would create it. `grants_self_on_new_vault`:
+/// the vault is about to be created (RBAC) and the signed-in principal inherits no key access, so
+/// a dry run shows the Crypto Officer grant it will need.
 pub async fn ensure(
     ctx: &Ctx,
     spec: &OnboardSpec,
+    grants_self_on_new_vault: bool,
     vault: Option<&Vault>,
     me: &ObjectId,
     kind: PrincipalKind,
@@ -213,6 +237,9 @@ pub async fn ensure(
 ) -> anyhow::Result<Option<KeyFacts>> {
     let label = format!("{}/keys/{}", spec.vault, spec.key);
     let Some(vault) = vault else {
+        if grants_self_on_new_vault {
+            ctx.report(reports, self_grant_preview(spec, me, true));
+        }
         ctx.report(
             reports,
             StepReport::new("key", Outcome::WouldCreate, label)
@@ -224,10 +251,11 @@ pub async fn ensure(
     let existing = match read_key(ctx, vault, &spec.key).await {
         Ok(found) => found,
         Err(e) if forbidden(&e) && ctx.dry_run => {
+            ctx.report(reports, self_grant_preview(spec, me, vault.rbac()));
             ctx.report(
                 reports,
                 StepReport::new("key", Outcome::WouldCreate, label)
-                    .detail("after granting you Key Vault Crypto Officer on the vault"),
+                    .detail(format!("RSA {}, if absent", spec.key_size)),
             );
             return Ok(None);
         }

@@ -6,7 +6,7 @@
 use super::key::{KeyFacts, check_key, read_key};
 use super::vault::{VaultFixes, check_vault, vault_model};
 use super::{Ctx, InstallVia, OnboardSpec};
-use crate::clients::arm_authorization::{Permission, allows_action};
+use crate::clients::arm_authorization::{Permission, allows_action, allows_data_action};
 use crate::clients::arm_vaults::{DeletedVault, Vault};
 use crate::clients::graph_sps::ServicePrincipalInfo;
 use crate::consent::{ConsentTenant, admin_consent_url};
@@ -64,6 +64,9 @@ pub struct Preflight {
     pub vault: VaultFound,
     pub key: KeyFound,
     pub permission_model: PermissionModel,
+    /// The signed-in principal's roles on the resource group already allow reading and
+    /// creating keys (data actions inherited by a new vault).
+    pub inherits_key_access: bool,
 }
 
 impl Preflight {
@@ -92,6 +95,9 @@ impl Preflight {
             VaultFound::Absent => format!("vault: create {} in {} ({}) with soft delete, purge protection and RBAC authorization", spec.vault, spec.resource_group, spec.location),
             VaultFound::Recoverable(_) => format!("vault: recover the soft-deleted vault {}", spec.vault),
         });
+        if let Some(line) = self.self_grant_line(spec) {
+            lines.push(line);
+        }
         lines.push(match &self.key {
             KeyFound::Existing(k) => format!("key: adopt {} ({})", spec.key, k.kid),
             _ => format!(
@@ -117,6 +123,44 @@ impl Preflight {
         });
         lines.push("handoff: write the handoff document for the provider".into());
         lines
+    }
+}
+
+impl Preflight {
+    /// Whether onboarding will grant the signed-in principal Key Vault Crypto Officer on a vault
+    /// it creates (it holds no inherited key data actions).
+    pub fn grants_self_on_new_vault(&self) -> bool {
+        matches!(self.vault, VaultFound::Absent) && !self.inherits_key_access
+    }
+
+    /// The plan's line for the signed-in principal's own key access, when onboarding will grant
+    /// it: a new vault uses Azure RBAC, where even the subscription's Owner holds no data-plane
+    /// role (Key Vault RBAC guide), so creating the key needs Key Vault Crypto Officer first; an
+    /// existing vault whose keys the principal may not read needs the same (or an access policy).
+    fn self_grant_line(&self, spec: &OnboardSpec) -> Option<String> {
+        let who = self.user.display_name();
+        match (&self.vault, &self.key) {
+            (VaultFound::Absent, _) if self.inherits_key_access => None,
+            (VaultFound::Absent, _) => Some(format!(
+                "your key access: grant {who} Key Vault Crypto Officer on the new vault {} (a new RBAC vault gives no one key access, not even its Owner), so the key can be created",
+                spec.vault
+            )),
+            (VaultFound::Recoverable(_), _) => Some(format!(
+                "your key access: if {who} cannot read the recovered vault's keys, grant Key Vault Crypto Officer (RBAC) or an access policy (keys get, create) on {}",
+                spec.vault
+            )),
+            (VaultFound::Existing { vault, .. }, KeyFound::NotReadable) if vault.rbac() => {
+                Some(format!(
+                    "your key access: grant {who} Key Vault Crypto Officer on vault {} (no data-plane role there yet), so the key can be read or created",
+                    spec.vault
+                ))
+            }
+            (VaultFound::Existing { .. }, KeyFound::NotReadable) => Some(format!(
+                "your key access: add an access policy (keys get, create) for {who} on vault {}, so the key can be read or created",
+                spec.vault
+            )),
+            _ => None,
+        }
     }
 }
 
@@ -179,6 +223,7 @@ pub async fn run(ctx: &Ctx, spec: &OnboardSpec) -> anyhow::Result<Preflight> {
         vault: VaultFound::Existing { vault, fixes },
         key,
         permission_model: model,
+        inherits_key_access: inherits_key_access(&permissions),
     })
 }
 
@@ -247,7 +292,19 @@ async fn absent_vault(
         vault: found,
         key: KeyFound::NotReadable,
         permission_model: PermissionModel::Rbac,
+        inherits_key_access: inherits_key_access(&permissions),
     })
+}
+
+/// Key Vault RBAC data actions to read and create keys, held at the resource group or above
+/// (authorization/builtin-roles: Key Vault Administrator, Crypto Officer).
+fn inherits_key_access(permissions: &[Permission]) -> bool {
+    [
+        "Microsoft.KeyVault/vaults/keys/read",
+        "Microsoft.KeyVault/vaults/keys/create/action",
+    ]
+    .iter()
+    .all(|a| allows_data_action(permissions, a))
 }
 
 /// The signed-in principal must be able to write vaults (when one is created or fixed) and the
