@@ -442,3 +442,54 @@ fn scope_vault_puts_the_grant_on_the_vault() {
         .collect();
     assert_eq!(scopes, [w.vault_id().to_ascii_lowercase()]);
 }
+
+#[test]
+fn a_vault_in_another_region_is_adopted_where_it_is_with_a_warning() {
+    let w = World::with(scenario_with_vault(true, true));
+    w.edit_vault(|v| v["location"] = "northeurope".into());
+    let run = w.run(&w.onboard_args(&["--yes"]));
+    assert_eq!(run.code, 0, "{}", run.shown());
+    assert!(
+        run.stderr.contains(&format!(
+            "warning: vault {VAULT} is in northeurope, not in --location {LOCATION}: it is adopted where it is (a vault cannot be moved to another region)"
+        )),
+        "{}",
+        run.shown()
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "  - vault: adopt {VAULT} where it is, in northeurope (not --location {LOCATION}: a vault cannot be moved)"
+        )),
+        "{}",
+        run.shown()
+    );
+    assert!(
+        run.stdout
+            .lines()
+            .any(|l| l.contains("vault              adopted") && l.ends_with("(in northeurope)")),
+        "{}",
+        run.shown()
+    );
+    let vault_writes: Vec<String> = w
+        .writes()
+        .into_iter()
+        .filter(|e| e.ends_with(&format!("/vaults/{VAULT}")))
+        .collect();
+    assert!(vault_writes.is_empty(), "{vault_writes:#?}");
+    let state = w.sim.state();
+    assert_eq!(
+        state.resource(&w.vault_id()).unwrap().body["location"],
+        "northeurope"
+    );
+}
+
+#[test]
+fn a_vault_in_the_asked_region_is_adopted_without_a_warning() {
+    let w = World::with(scenario_with_vault(true, true));
+    let mut args = w.onboard_args(&["--yes"]);
+    let at = args.iter().position(|a| a == "--location").unwrap();
+    args[at + 1] = "West Europe".into();
+    let run = w.run(&args);
+    assert_eq!(run.code, 0, "{}", run.shown());
+    assert!(!run.stderr.contains("warning:"), "{}", run.shown());
+}

@@ -90,8 +90,19 @@ impl Preflight {
             ),
         });
         lines.push(match &self.vault {
-            VaultFound::Existing { fixes, .. } if fixes.any() => format!("vault: adopt {} and {}", spec.vault, fixes.describe()),
-            VaultFound::Existing { .. } => format!("vault: adopt {}", spec.vault),
+            VaultFound::Existing { vault, fixes } => {
+                let mut line = format!("vault: adopt {}", spec.vault);
+                if super::vault::location_warning(spec, vault).is_some() {
+                    line.push_str(&format!(
+                        " where it is, in {} (not --location {}: a vault cannot be moved)",
+                        vault.location, spec.location
+                    ));
+                }
+                if fixes.any() {
+                    line.push_str(&format!(" and {}", fixes.describe()));
+                }
+                line
+            }
             VaultFound::Absent => format!("vault: create {} in {} ({}) with soft delete, purge protection and RBAC authorization", spec.vault, spec.resource_group, spec.location),
             VaultFound::Recoverable(_) => format!("vault: recover the soft-deleted vault {}", spec.vault),
         });

@@ -124,6 +124,24 @@ pub fn check_vault(
     Ok(fixes)
 }
 
+/// ARM region names compare without case or spaces (`West Europe` = `westeurope`).
+fn same_region(a: &str, b: &str) -> bool {
+    let norm = |s: &str| s.replace(' ', "").to_ascii_lowercase();
+    norm(a) == norm(b)
+}
+
+/// The warning for an adopted vault outside `--location`: it is used where it is, since a
+/// vault's location is fixed at creation (keyvault-mgmt: `location` is required on create and
+/// a vault cannot be moved to another region).
+pub fn location_warning(spec: &OnboardSpec, vault: &Vault) -> Option<String> {
+    (!vault.location.is_empty() && !same_region(&vault.location, &spec.location)).then(|| {
+        format!(
+            "vault {} is in {}, not in --location {}: it is adopted where it is (a vault cannot be moved to another region); the provider's resources will use a key in {}",
+            spec.vault, vault.location, spec.location, vault.location
+        )
+    })
+}
+
 /// Creates, recovers, fixes or adopts the vault. `None` only in a dry run that would create it.
 pub async fn ensure(
     ctx: &Ctx,
@@ -131,23 +149,40 @@ pub async fn ensure(
     found: &VaultFound,
 ) -> anyhow::Result<(StepReport, Option<Vault>)> {
     let id = spec.vault_id().to_string();
+    let elsewhere = match found {
+        VaultFound::Existing { vault, .. } => location_warning(spec, vault).map(|w| {
+            ctx.printer.warn(&w);
+            format!("in {}", vault.location)
+        }),
+        _ => None,
+    };
+    let located = |r: StepReport| match &elsewhere {
+        Some(d) => {
+            let detail = match &r.detail {
+                Some(existing) => format!("{existing}; {d}"),
+                None => d.clone(),
+            };
+            r.detail(detail)
+        }
+        None => r,
+    };
     match found {
         VaultFound::Existing { vault, fixes } if fixes.any() => {
             if ctx.dry_run {
                 let r = StepReport::new("vault", Outcome::WouldUpdate, id).detail(fixes.describe());
-                return Ok((r, Some(vault.clone())));
+                return Ok((located(r), Some(vault.clone())));
             }
             let updated = ctx
                 .arm
                 .patch_vault(&spec.vault_id(), &fixes.patch())
                 .await?;
             Ok((
-                StepReport::new("vault", Outcome::Updated, id).detail(fixes.describe()),
+                located(StepReport::new("vault", Outcome::Updated, id).detail(fixes.describe())),
                 Some(updated),
             ))
         }
         VaultFound::Existing { vault, .. } => Ok((
-            StepReport::new("vault", Outcome::Adopted, id),
+            located(StepReport::new("vault", Outcome::Adopted, id)),
             Some(vault.clone()),
         )),
         VaultFound::Absent | VaultFound::Recoverable(_) => {
