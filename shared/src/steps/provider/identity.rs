@@ -16,18 +16,28 @@ pub struct IdentityPlan {
 /// Reads the UAMI; when it is absent, checks that its resource group exists.
 pub async fn plan(session: &Session, spec: &SetupSpec) -> anyhow::Result<IdentityPlan> {
     let id = spec.identity_id();
+    // ARM answers 404 ResourceGroupNotFound when the group is missing, ResourceNotFound when
+    // only the resource is (learn.microsoft.com/azure/azure-resource-manager/troubleshooting/error-not-found).
+    let mut group_missing = false;
     let found = match session.arm.user_assigned_identity(&id).await {
         Ok(found) => found,
-        Err(e) if e.is(404, "ResourceGroupNotFound") => None,
+        Err(e) if e.is(404, "ResourceGroupNotFound") => {
+            group_missing = true;
+            None
+        }
         Err(e) => return Err(e.into()),
     };
     if found.is_none() {
         if spec.identity.is_some() {
-            return Err(InputError::new(
-                "--identity",
-                id.to_string(),
-                "no user-assigned managed identity at this resource id",
-            )
+            let problem = if group_missing {
+                format!(
+                    "its resource group {} does not exist",
+                    id.resource_group_name().unwrap_or("(none)")
+                )
+            } else {
+                "no user-assigned managed identity at this resource id".to_string()
+            };
+            return Err(InputError::new("--identity", id.to_string(), problem)
             .with_fix("pass the resource id of an existing identity, or omit --identity to create one from --identity-name")
             .into());
         }
