@@ -127,6 +127,10 @@ fn json_output_names_status_identity_and_problems() {
     assert!(slash["identity"].as_str().unwrap().ends_with("/uami-other"));
     assert_eq!(by_name("deleted-identity")["status"], "broken");
     assert_eq!(by_name("github-deploy")["status"], "other");
+    let deleted = by_name("deleted-identity");
+    assert!(deleted["identity"].is_null(), "{deleted}");
+    // The JSON shape is an interface: scripts read it.
+    snapshot("identities_json", &sim, dir.path(), &run.stdout);
 }
 
 #[test]
