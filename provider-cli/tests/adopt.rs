@@ -196,17 +196,14 @@ fn signed_in_to_another_tenant_is_refused_naming_both_and_az_login() {
         .unwrap();
     let sim = Sim::start(scenario);
     let dir = TempDir::new().unwrap();
-    let out = std::process::Command::new(BIN)
-        .args(setup_args(&sim, &[]))
-        .current_dir(dir.path())
-        .env_remove("XTCMK_OUTPUT")
-        .env_remove("XTCMK_LOG")
-        .env_remove("RUST_LOG")
-        .envs(sim.env_as_user("customer", "cara@fabrikam.example"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let out = xtcmk_sim::bin_run::run_bin(
+        BIN,
+        dir.path(),
+        &setup_args(&sim, &[]),
+        &sim.env_as_user("customer", "cara@fabrikam.example"),
+    );
+    let stderr = &out.stderr;
+    assert_eq!(out.code, 1, "{stderr}");
     assert!(sim.log().writes().is_empty(), "{:?}", sim.log().writes());
     let provider = sim.tenant_id(PROVIDER).to_string();
     let customer = sim.tenant_id("customer").to_string();

@@ -6,11 +6,11 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use tempfile::TempDir;
 use xtcmk::{AppId, ObjectId};
 use xtcmk_sim::arm::role_assignments;
 use xtcmk_sim::arm::role_definitions;
+use xtcmk_sim::bin_run::{BinOutput, path_filters, regex_escape, run_bin};
 use xtcmk_sim::scenario::demo::*;
 use xtcmk_sim::{Scenario, Sim};
 
@@ -25,21 +25,8 @@ pub struct World {
     pub dir: TempDir,
 }
 
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Run {
-    /// Exit code, stdout and stderr in one text, for snapshots and failure messages.
-    pub fn shown(&self) -> String {
-        format!(
-            "exit: {}\n--- stdout\n{}--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
+/// Exit code, stdout and stderr of one run.
+pub type Run = BinOutput;
 
 /// The demo tenants plus the provider's multi-tenant app.
 pub fn scenario() -> Scenario {
@@ -124,21 +111,12 @@ impl World {
 
     /// Runs the binary as customer user `upn` (through the `az` shim), without a terminal.
     pub fn run_as(&self, upn: &str, args: &[String]) -> Run {
-        let out = Command::new(BIN)
-            .args(args)
-            .current_dir(self.dir.path())
-            .envs(self.sim.env_as_user(CUSTOMER, upn))
-            .env_remove("XTCMK_OUTPUT")
-            .env_remove("XTCMK_LOG")
-            .env_remove("RUST_LOG")
-            .stdin(Stdio::null())
-            .output()
-            .expect("the binary runs");
-        Run {
-            code: out.status.code().expect("the binary exits normally"),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        run_bin(
+            BIN,
+            self.dir.path(),
+            args,
+            &self.sim.env_as_user(CUSTOMER, upn),
+        )
     }
 
     /// Runs as the customer's Global Administrator.
@@ -170,9 +148,8 @@ impl World {
     pub fn snapshot(&self, name: &str, text: &str) {
         let mut settings = insta::Settings::clone_current();
         for dir in [self.dir.path(), self.sim.dir()] {
-            settings.add_filter(&escape(&dir.display().to_string()), "[TMP]");
-            if let Ok(c) = dir.canonicalize() {
-                settings.add_filter(&escape(&c.display().to_string()), "[TMP]");
+            for (regex, label) in path_filters(dir, "[TMP]") {
+                settings.add_filter(&regex, label);
             }
         }
         settings.add_filter(&format!(":{}\\b", self.sim.port()), ":[PORT]");
@@ -186,7 +163,7 @@ impl World {
             (CUSTOMER_ADMIN_ID, "[ADMIN_ID]"),
             (CUSTOMER_USER_ID, "[USER_ID]"),
         ] {
-            settings.add_filter(&escape(id), name);
+            settings.add_filter(&regex_escape(id), name);
         }
         settings.add_filter(
             r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",
@@ -196,20 +173,6 @@ impl World {
         settings.set_snapshot_path("../snapshots");
         settings.bind(|| insta::assert_snapshot!(name, text));
     }
-}
-
-/// Regex-escapes a literal.
-pub fn escape(literal: &str) -> String {
-    literal
-        .chars()
-        .flat_map(|c| {
-            if "\\.+*?()|[]{}^$#&-~".contains(c) {
-                vec!['\\', c]
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
 }
 
 /// `../shared/specs` from the workspace root, when present.

@@ -3,8 +3,8 @@
 #![allow(dead_code)]
 
 use std::path::Path;
-use std::process::Command;
 use xtcmk::{AppId, ObjectId, SubscriptionId};
+use xtcmk_sim::bin_run::{BinOutput, path_filters, run_bin};
 use xtcmk_sim::state::FederatedCredential;
 use xtcmk_sim::{Scenario, Sim, roles};
 
@@ -92,38 +92,12 @@ pub fn issuer(sim: &Sim) -> String {
     sim.cloud().issuer(&sim.tenant_id(PROVIDER))
 }
 
-pub struct Run {
-    pub code: i32,
-    pub stdout: String,
-    pub stderr: String,
-}
-
-impl Run {
-    /// Exit code, stdout and stderr, for snapshots.
-    pub fn shown(&self) -> String {
-        format!(
-            "exit: {}\n--- stdout\n{}--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        )
-    }
-}
+/// Exit code, stdout and stderr of one run.
+pub type Run = BinOutput;
 
 /// Runs the binary in `dir` as `upn` of the provider tenant (Azure CLI sign-in through the shim).
 pub fn run_as(sim: &Sim, dir: &Path, upn: &str, args: &[String]) -> Run {
-    let out = Command::new(BIN)
-        .args(args)
-        .current_dir(dir)
-        .env_remove("XTCMK_OUTPUT")
-        .env_remove("XTCMK_LOG")
-        .env_remove("RUST_LOG")
-        .envs(sim.env_as_user(PROVIDER, upn))
-        .output()
-        .expect("the binary runs");
-    Run {
-        code: out.status.code().expect("the binary exits normally"),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    run_bin(BIN, dir, args, &sim.env_as_user(PROVIDER, upn))
 }
 
 /// `setup` for `Contoso CMK` and `uami-cmk` in `rg-cmk`, plus `extra`.
@@ -156,27 +130,12 @@ pub fn setup_args(sim: &Sim, extra: &[&str]) -> Vec<String> {
     args
 }
 
-/// Regex-escapes a literal.
-pub fn escape(literal: &str) -> String {
-    literal
-        .chars()
-        .flat_map(|c| {
-            if "\\.+*?()|[]{}^$#&-~".contains(c) {
-                vec!['\\', c]
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
-}
-
 /// Snapshots `shown` with the simulator's port, GUIDs and temp folders replaced.
 pub fn snapshot(name: &str, sim: &Sim, dir: &Path, shown: &str) {
     let mut settings = insta::Settings::clone_current();
     for (path, label) in [(sim.dir(), "[SIM]"), (dir, "[TMP]")] {
-        settings.add_filter(&escape(&path.display().to_string()), label);
-        if let Ok(canonical) = path.canonicalize() {
-            settings.add_filter(&escape(&canonical.display().to_string()), label);
+        for (regex, label) in path_filters(path, label) {
+            settings.add_filter(&regex, label);
         }
     }
     settings.add_filter(
