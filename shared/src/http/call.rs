@@ -4,6 +4,7 @@
 
 use super::error::{AuthContext, CallInfo, HttpError, RequestError, Service, ServiceError};
 use super::retry::{RetrySettings, Sleeper};
+use crate::report::{CallObserver, SharedReporter};
 use azure_core::http::headers::{HeaderName, HeaderValue, Headers};
 use azure_core::http::{Context, Method, Pipeline, PipelineSendOptions, Request};
 use bytes::Bytes;
@@ -226,6 +227,8 @@ pub struct ServiceClient {
     settings: Arc<RetrySettings>,
     sleeper: Arc<dyn Sleeper>,
     auth: Option<Arc<AuthContext>>,
+    /// Where waits (retries, long-running operations) are reported, if anywhere.
+    observer: Option<SharedReporter>,
 }
 
 impl fmt::Debug for ServiceClient {
@@ -253,6 +256,27 @@ impl ServiceClient {
             settings,
             sleeper,
             auth: auth.map(Arc::new),
+            observer: None,
+        }
+    }
+
+    /// This client reporting its waits (retries, long-running operations) to `reporter`.
+    pub fn observed(&self, reporter: SharedReporter) -> Self {
+        let mut client = self.clone();
+        client.observer = Some(reporter);
+        client
+    }
+
+    /// The reporter waits go to, if any.
+    pub fn observer(&self) -> Option<&SharedReporter> {
+        self.observer.as_ref()
+    }
+
+    /// A call context carrying the observer, for pipelines and SDK clients.
+    pub fn context(&self) -> Context<'static> {
+        match &self.observer {
+            Some(r) => Context::new().with_value(CallObserver(r.clone())),
+            None => Context::new(),
         }
     }
 
@@ -341,7 +365,7 @@ impl ServiceClient {
         };
         let result = self
             .pipeline
-            .send(&Context::new(), &mut core, Some(options))
+            .send(&self.context(), &mut core, Some(options))
             .await;
         match result {
             Ok(raw) => {

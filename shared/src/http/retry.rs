@@ -19,6 +19,7 @@
 
 use super::error::Service;
 use crate::InputError;
+use crate::report::{CallObserver, Event, Wait};
 use async_trait::async_trait;
 use azure_core::error::ErrorKind;
 use azure_core::http::headers::Headers;
@@ -310,6 +311,7 @@ impl Policy for RetryPolicy {
         let method = request.method();
         let attempts_allowed = self.settings.max_retries + 1;
         let mut attempt = 1u32;
+        let mut waited = Duration::ZERO;
         loop {
             if attempt > 1 {
                 request.body_mut().reset().await?;
@@ -376,6 +378,17 @@ impl Policy for RetryPolicy {
                 attempt + 1
             );
             drop(result);
+            if let Some(observer) = ctx.value::<CallObserver>() {
+                observer.0.report(Event::Waiting(Wait {
+                    what: format!("{} to accept {method} {path} ({what})", self.service),
+                    attempt: attempt + 1,
+                    attempts: attempts_allowed,
+                    delay: wait,
+                    elapsed: waited,
+                    bound: self.settings.max_delay * self.settings.max_retries,
+                }));
+            }
+            waited += wait;
             self.sleeper.sleep(wait).await;
             attempt += 1;
         }

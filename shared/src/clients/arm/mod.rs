@@ -7,6 +7,14 @@
 //! caller's serde type: use `serde_json::Value` for untyped access and `serde::de::IgnoredAny`
 //! to ignore a body (`()` only accepts an empty one).
 
+pub mod permissions;
+pub mod resource_groups;
+pub mod role_assignments;
+pub mod role_definitions;
+pub mod subscription_list;
+pub mod user_assigned_identities;
+pub mod vaults;
+
 use crate::http::lro;
 use crate::http::{ApiRequest, ApiResponse, HttpError, ServiceClient};
 use azure_core::http::Method;
@@ -49,6 +57,11 @@ fn absent(response: &ApiResponse) -> bool {
 impl ArmClient {
     pub fn new(client: ServiceClient) -> Self {
         Self { client }
+    }
+
+    /// This client reporting its waits (retries, long-running operations) to `reporter`.
+    pub fn observed(&self, reporter: crate::report::SharedReporter) -> Self {
+        Self::new(self.client.observed(reporter))
     }
 
     /// The underlying pipeline, for calls this client has no method for.
