@@ -183,7 +183,7 @@ pub async fn run(args: Args, global: &GlobalArgs, printer: Arc<Printer>) -> anyh
         return Ok(());
     }
     if plan.writes() > 0 {
-        printer.confirm("Proceed?", args.yes)?;
+        printer.confirm("Proceed?", args.yes).await?;
     }
 
     let outcome = onboard::apply(&ctx, plan).await?;

@@ -63,7 +63,7 @@ pub async fn run(args: Args, global: &GlobalArgs, printer: Arc<Printer>) -> anyh
         ));
     }
     printer.status(format!("Consequence: {consequence}"));
-    printer.confirm("Remove the grant?", args.yes)?;
+    printer.confirm("Remove the grant?", args.yes).await?;
     revoke::apply(&ctx, plan).await?;
     printer.json(&document(&printer));
     printer.text(format!("Revoked: {consequence}"));

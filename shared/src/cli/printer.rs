@@ -66,11 +66,20 @@ pub fn clock(d: Duration) -> String {
     }
 }
 
+/// `2s`, or `0.4s` under ten seconds.
+fn seconds(d: Duration) -> String {
+    if d < Duration::from_secs(10) && d.subsec_millis() != 0 {
+        format!("{:.1}s", d.as_secs_f64())
+    } else {
+        format!("{}s", d.as_secs())
+    }
+}
+
 /// The line a wait is shown as.
 pub fn wait_line(w: &Wait) -> String {
     format!(
-        "waiting {}s for {} (attempt {} of {}; {} of at most {}); Ctrl-C is safe, re-run the same command later",
-        w.delay.as_secs(),
+        "waiting {} for {} (attempt {} of {}; {} of at most {}); Ctrl-C is safe, re-run the same command later",
+        seconds(w.delay),
         w.what,
         w.attempt,
         w.attempts,
@@ -239,7 +248,8 @@ impl Printer {
 
     /// Asks `question` on the terminal unless `yes`; without a terminal and without `--yes`,
     /// refuses (exit 2) rather than wait for an answer that cannot come. "No" changes nothing.
-    pub fn confirm(&self, question: &str, yes: bool) -> anyhow::Result<()> {
+    /// The answer is read on a blocking thread, so Ctrl-C still stops the run while it waits.
+    pub async fn confirm(&self, question: &str, yes: bool) -> anyhow::Result<()> {
         if yes {
             return Ok(());
         }
@@ -261,8 +271,14 @@ impl Printer {
         let _ = write!(err, "{question} [y/N] ");
         let _ = err.flush();
         drop(err);
-        let mut answer = String::new();
-        std::io::stdin().lock().read_line(&mut answer)?;
+        let answer = tokio::task::spawn_blocking(|| {
+            let mut answer = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut answer)
+                .map(|_| answer)
+        })
+        .await??;
         if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
             Ok(())
         } else {
