@@ -241,6 +241,24 @@ impl CmkWorld {
             });
     }
 
+    /// Adds a federated credential named `name` on the app for the principal `subject` of the
+    /// provider tenant (the credential a second identity needs).
+    pub fn trust(&self, sim: &Sim, name: &str, subject: &str) {
+        let issuer = sim.cloud().issuer(&parse(PROVIDER_TENANT_ID));
+        let audience = sim.cloud().fic_audience.clone();
+        let mut state = sim.state();
+        app_mut(&mut state)
+            .federated_identity_credentials
+            .push(FederatedCredential {
+                id: uuid::Uuid::new_v4(),
+                name: name.into(),
+                issuer,
+                subject: subject.into(),
+                audiences: vec![audience],
+                description: None,
+            });
+    }
+
     /// Grants the app's customer service principal Key Vault Crypto Service Encryption User on the
     /// key; returns the assignment's id.
     pub fn grant(&self, sim: &Sim) -> String {
