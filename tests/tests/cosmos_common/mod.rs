@@ -123,7 +123,8 @@ impl<'a> Arm<'a> {
         for _ in 0..10 {
             let poll = self.send("GET", operation, "", None).await;
             assert_eq!(poll.status, 200, "{}", poll.body);
-            if poll.body["status"] != "InProgress" {
+            let status = poll.body["status"].as_str().unwrap_or_default();
+            if ["Succeeded", "Failed", "Canceled"].contains(&status) {
                 return poll.body;
             }
         }
