@@ -270,3 +270,65 @@ async fn a_status_change_shows_after_its_delay() {
         Link::KeyDisabled
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seeded_accounts_are_checked_on_their_first_read() {
+    use xtcmk_sim::scenario::cross_tenant::{APP_ID, KEY, UAMI_NAME, VAULT, scenario};
+    use xtcmk_sim::scenario::{CosmosAccountSpec, demo::*};
+    let uami = format!(
+        "/subscriptions/{PROVIDER_SUBSCRIPTION_ID}/resourceGroups/{PROVIDER_RESOURCE_GROUP}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{UAMI_NAME}"
+    );
+    let mut world = scenario();
+    let provider = world
+        .tenants
+        .iter_mut()
+        .find(|t| t.alias == PROVIDER)
+        .unwrap();
+    provider.subscriptions[0].cosmos_accounts = vec![
+        CosmosAccountSpec {
+            name: "seeded-cmk".into(),
+            resource_group: PROVIDER_RESOURCE_GROUP.into(),
+            location: None,
+            user_assigned_identities: vec![uami.clone()],
+            // Without a port: the simulator's own.
+            key_vault_key_uri: Some(format!("https://{VAULT}.vault.localhost/keys/{KEY}")),
+            default_identity: Some(format!(
+                "UserAssignedIdentity={uami}&FederatedClientId={APP_ID}"
+            )),
+        },
+        CosmosAccountSpec {
+            name: "seeded-plain".into(),
+            resource_group: PROVIDER_RESOURCE_GROUP.into(),
+            location: None,
+            user_assigned_identities: Vec::new(),
+            key_vault_key_uri: None,
+            default_identity: None,
+        },
+    ];
+    let (sim, world) = CmkWorld::start_with(world);
+    let arm = Arm::provider(&sim);
+    assert_eq!(key_status(&arm, &world, "seeded-cmk").await, CONFIRMED);
+    let plain = arm.get(&world.account_path("seeded-plain"), API).await;
+    assert_eq!(plain.body["properties"]["provisioningState"], "Succeeded");
+    assert!(
+        plain.body["properties"]
+            .get("customerManagedKeyStatus")
+            .is_none()
+    );
+    let meta = sim
+        .state()
+        .cosmos
+        .meta(&world.account_path("seeded-cmk"))
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        meta.key_tenant.unwrap().to_string(),
+        xtcmk_sim::scenario::demo::CUSTOMER_TENANT_ID
+    );
+    world.break_link(&sim, Break::KeyDeleted);
+    assert!(
+        key_status(&arm, &world, "seeded-cmk")
+            .await
+            .ends_with("(4003).")
+    );
+}

@@ -179,7 +179,13 @@ impl CmkWorld {
     /// Starts the world: the scenario, then the app's federated credential for the identity (its
     /// issuer names the simulator's port), the key and the grant.
     pub fn start() -> (Sim, CmkWorld) {
-        let sim = Sim::start(scenario());
+        Self::start_with(scenario())
+    }
+
+    /// [`CmkWorld::start`] with a scenario built on [`scenario`] (e.g. with seeded Cosmos DB
+    /// accounts, see [`super::CosmosAccountSpec`]).
+    pub fn start_with(scenario: Scenario) -> (Sim, CmkWorld) {
+        let sim = Sim::start(scenario);
         let world = {
             let mut state = sim.state();
             let uami = state
