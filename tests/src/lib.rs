@@ -36,6 +36,11 @@
 //! for a while), [`Sim::state`], [`Sim::user_token`]/[`Sim::app_token`] (tokens for direct
 //! calls), [`Sim::env_as_managed_identity`]. The same controls are on the admin endpoint
 //! `https://sim.localhost:PORT/` (see [`admin`]).
+//!
+//! Cosmos DB with a cross-tenant key: [`scenario::cross_tenant::CmkWorld::start`] builds a world
+//! where the chain works and `break_link` breaks one link; `sim.state().cosmos.last_failure(name)`
+//! (or `GET /cosmos` on the admin endpoint) names the link that failed; a replication rule of kind
+//! [`arm::cosmos::KEY_STATUS`] delays `customerManagedKeyStatus` changes (see [`arm::cosmos`]).
 
 pub mod admin;
 pub mod arm;

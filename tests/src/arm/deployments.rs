@@ -1,7 +1,7 @@
 //! Template deployments at resource-group scope, a long-running PUT
 //! (resources-deployments/2026-09-01): `PUT` answers 201 with `Azure-AsyncOperation`, the
-//! operation goes Accepted → InProgress → Succeeded over successive polls. Templates are stored,
-//! not evaluated.
+//! operation goes Accepted → InProgress → Succeeded over successive polls. Templates are stored;
+//! only their Cosmos DB accounts are deployed (see `cosmos::template`).
 
 use super::models::Deployment;
 use super::operations::{self, DEFAULT_STEPS};
@@ -123,6 +123,17 @@ fn put(call: &Call) -> Reply {
     if let Some(level) = p.validation_level {
         properties["validationLevel"] = json!(level);
     }
+    // The template's Cosmos DB accounts are deployed through their own handler.
+    let failure = match super::cosmos::template::apply(
+        call,
+        &mut state,
+        p.template.as_ref(),
+        p.parameters.as_ref(),
+        &mut properties,
+    ) {
+        Ok(failure) => failure,
+        Err(reply) => return reply,
+    };
     let mut body = json!({
         "id": id,
         "name": name,
@@ -143,7 +154,16 @@ fn put(call: &Call) -> Reply {
         name: name.clone(),
         body: body.clone(),
     });
-    let op = operations::start(&mut state, &id, &DEFAULT_STEPS);
+    let op = match failure {
+        None => operations::start(&mut state, &id, &DEFAULT_STEPS),
+        Some(e) => {
+            let op = operations::start(&mut state, &id, &["Accepted", "Running", "Failed"]);
+            if let Some(o) = state.operations.get_mut(&op) {
+                o.error = Some(e);
+            }
+            op
+        }
+    };
     drop(state);
     if !existed {
         call.sim.replication.created(kinds::DEPLOYMENT, &id);

@@ -2,6 +2,7 @@
 //! `{"error":{"code","message"}}`; answers carry `x-ms-request-id` and
 //! `x-ms-correlation-request-id`. Path segments compare case-insensitively.
 
+pub mod cosmos;
 mod deployments;
 pub mod models;
 pub mod operations;
@@ -64,6 +65,7 @@ fn routes() -> Vec<Route> {
     routes.extend(permissions::routes());
     routes.extend(user_assigned_identities::routes());
     routes.extend(subscription_list::routes());
+    routes.extend(cosmos::routes());
     routes
 }
 
