@@ -127,7 +127,7 @@ async fn waits_for_propagation_are_reported_with_the_time_left() {
     let w = World::new();
     w.sim.replication().add(ReplicationRule::reads(
         xtcmk_sim::arm::role_assignments::PROPAGATION,
-        2,
+        4,
     ));
     let reporter = RecordingReporter::new();
     let stack = w.sim.stack_as_user(CUSTOMER, CUSTOMER_ADMIN);
