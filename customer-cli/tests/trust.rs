@@ -228,3 +228,39 @@ fn a_failed_write_of_the_result_is_an_error() {
         String::from_utf8_lossy(&status.stderr)
     );
 }
+
+#[test]
+fn a_vault_still_being_provisioned_is_not_used_as_if_ready() {
+    let w = World::with(scenario_with_vault(true, true));
+    w.edit_vault(|v| v["properties"]["provisioningState"] = "RegisteringDns".into());
+    let run = w.run(&w.onboard_args(&["--yes"]));
+    assert_eq!(run.code, 1, "{}", run.shown());
+    assert!(
+        run.stderr.contains("provisioningState is RegisteringDns"),
+        "{}",
+        run.shown()
+    );
+    assert!(
+        run.stderr.contains("hint: wait a minute"),
+        "{}",
+        run.shown()
+    );
+    assert!(
+        writes_attempted(&w).is_empty(),
+        "{:#?}",
+        writes_attempted(&w)
+    );
+}
+
+#[test]
+fn logs_carry_no_colour_codes_without_a_terminal() {
+    let w = World::new();
+    let run = w.run(&w.onboard_args(&["--dry-run", "-vv"]));
+    assert_eq!(run.code, 0, "{}", run.shown());
+    assert!(
+        run.stderr.contains("DEBUG") || run.stderr.contains("INFO"),
+        "{}",
+        run.shown()
+    );
+    assert!(!run.stderr.contains('\u{1b}'), "{:?}", run.stderr);
+}
