@@ -13,6 +13,7 @@
 pub mod crypto;
 mod keys;
 pub mod models;
+pub mod network;
 
 use crate::auth::{Checked, audience_matches, check};
 use crate::reply::Reply;
@@ -175,6 +176,8 @@ fn admit(call: &Call) -> Result<Option<Caller>, Reply> {
             ),
         ));
     }
+    // The firewall, for a caller that is not a trusted service (see `network`).
+    network::check(&vault, &claims)?;
     // Every data-plane operation takes a required api-version (keyvault-data/2025-07-01).
     if call.query("api-version").is_none_or(str::is_empty) {
         return Err(error(
