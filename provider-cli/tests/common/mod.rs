@@ -2,6 +2,8 @@
 //! binary as one of its users, and snapshot filters for ports, GUIDs and temp paths.
 #![allow(dead_code)]
 
+pub mod cmk;
+
 use std::path::Path;
 use xtcmk::{AppId, ObjectId, SubscriptionId};
 use xtcmk_sim::bin_run::{BinOutput, run_bin};
@@ -155,4 +157,23 @@ pub fn all_writes(sim: &Sim) -> Vec<String> {
         .filter(|e| e.is_effective_write() && e.status < 400)
         .map(|e| e.route_key())
         .collect()
+}
+
+/// Another binary of the workspace (`xtcmk-customer`, `xtcmk-sim`), next to this one: built with
+/// cargo when `cargo test -p xtcmk-provider` alone did not build it (a workspace test run does).
+pub fn workspace_bin(name: &str) -> std::path::PathBuf {
+    static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let dir = Path::new(BIN).parent().expect("the binary has a folder");
+    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
+    if !path.exists() {
+        let package = name;
+        let status = std::process::Command::new(env!("CARGO"))
+            .args(["build", "--locked", "--bins", "-p", package])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "cargo build -p {package} failed");
+    }
+    path
 }
