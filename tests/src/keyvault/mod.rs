@@ -194,6 +194,7 @@ fn admit(call: &Call) -> Result<Option<Caller>, Reply> {
 pub enum KeyPermission {
     Get,
     Create,
+    Update,
     WrapKey,
     UnwrapKey,
     Encrypt,
@@ -206,6 +207,7 @@ impl KeyPermission {
         match self {
             KeyPermission::Get => "get",
             KeyPermission::Create => "create",
+            KeyPermission::Update => "update",
             KeyPermission::WrapKey => "wrapKey",
             KeyPermission::UnwrapKey => "unwrapKey",
             KeyPermission::Encrypt => "encrypt",
@@ -217,6 +219,7 @@ impl KeyPermission {
         match self {
             KeyPermission::Get => "Microsoft.KeyVault/vaults/keys/read",
             KeyPermission::Create => "Microsoft.KeyVault/vaults/keys/create/action",
+            KeyPermission::Update => "Microsoft.KeyVault/vaults/keys/update/action",
             KeyPermission::WrapKey => "Microsoft.KeyVault/vaults/keys/wrap/action",
             KeyPermission::UnwrapKey => "Microsoft.KeyVault/vaults/keys/unwrap/action",
             KeyPermission::Encrypt => "Microsoft.KeyVault/vaults/keys/encrypt/action",
