@@ -87,24 +87,27 @@ run_failing() {
   echo "(exit code $code)"
 }
 # A REST call a user would make with az (`az rest`, `az keyvault …`, `az ad …`): the simulator's az
-# hands out the signed-in user's token; curl sends it (never shown).
+# hands out the signed-in user's token; curl reads it from a private file (never shown, never on a
+# command line).
+with_token() {
+  local audience="$1"; shift
+  local header="$work/.authorization"
+  ( umask 077; printf 'Authorization: Bearer %s\n' \
+      "$(first accessToken "$(az account get-access-token --resource "$audience" -o json)")" >"$header" )
+  curl -sS --cacert "$ca" --resolve "graph.localhost:$port:127.0.0.1" \
+    --resolve "fabrikam-cmk.vault.localhost:$port:127.0.0.1" -H @"$header" "$@"
+  local code=$?
+  rm -f "$header"
+  return $code
+}
 rest() {
-  local method="$1" url="$2" audience="$3" body="${4:-}" token
-  token="$(first accessToken "$(az account get-access-token --resource "$audience" -o json)")"
-  local args=(-sS -o /dev/null -w '%{http_code}' --cacert "$ca" -X "$method"
-    --resolve "graph.localhost:$port:127.0.0.1" --resolve "fabrikam-cmk.vault.localhost:$port:127.0.0.1"
-    -H "Authorization: Bearer $token")
+  local method="$1" url="$2" audience="$3" body="${4:-}" status
+  local args=(-o /dev/null -w '%{http_code}' -X "$method")
   [ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data "$body")
-  local status
-  status="$(curl "${args[@]}" "$url")"
+  status="$(with_token "$audience" "${args[@]}" "$url")"
   case "$status" in 2??) ;; *) echo "demo: $method $url answered $status" >&2; exit 1 ;; esac
 }
-get_json() {
-  local url="$1" audience="$2" token
-  token="$(first accessToken "$(az account get-access-token --resource "$audience" -o json)")"
-  curl -sS --cacert "$ca" --resolve "graph.localhost:$port:127.0.0.1" \
-    --resolve "fabrikam-cmk.vault.localhost:$port:127.0.0.1" -H "Authorization: Bearer $token" "$url"
-}
+get_json() { with_token "$2" "$1"; }
 # `az login` with the simulator's az: each user in their own config folder.
 sign_in() {
   unset AZURE_CONFIG_DIR
@@ -146,9 +149,11 @@ say "Gina, Fabrikam's administrator, signs in to her own tenant and runs onboard
 sign_in gina@fabrikam.example
 run "$onboard"
 say "-> In Fabrikam's tenant: Contoso's app installed as a service principal, a vault with purge protection, an RSA key, and a grant for the app on that one key (wrap and unwrap, nothing else). handoff.json goes back to Contoso; nothing secret crosses."
-again="$(eval "$onboard --output json" 2>/dev/null)"
-grep -q '"writes": 0' <<<"$again" || { echo "demo: the second onboard run made changes" >&2; exit 1; }
-say "(onboard again changes nothing: 0 writes)"
+if [ -z "$broken" ]; then
+  again="$(eval "$onboard --output json" 2>/dev/null)"
+  grep -q '"writes": 0' <<<"$again" || { echo "demo: the second onboard run made changes" >&2; exit 1; }
+  say "(onboard again changes nothing: 0 writes)"
+fi
 
 # doctor runs where the identity lives: on Azure compute with the UAMI, its managed-identity
 # endpoint gives the identity's tokens; here the simulator plays that endpoint.
@@ -229,9 +234,11 @@ say "Alex, signed in to Contoso's tenant again, deploys the Cosmos DB account wi
 printf '\n$ %s\n' "$deploy"
 deploy_here "$deploy" 2>&1
 say "-> In Contoso's tenant: account fabrikam-orders, encrypted with Fabrikam's key. Cosmos DB reaches the key as Contoso's app, signed in to Fabrikam's tenant through the identity's federated credential; Fabrikam can cut it off at any time by revoking the grant."
-again="$(deploy_here "$deploy --output json" 2>/dev/null)"
-grep -q '"writes": 0' <<<"$again" || { echo "demo: the second deploy made changes" >&2; exit 1; }
-say "(deploy again changes nothing: 0 writes)"
+if [ -z "$broken" ]; then
+  again="$(deploy_here "$deploy --output json" 2>/dev/null)"
+  grep -q '"writes": 0' <<<"$again" || { echo "demo: the second deploy made changes" >&2; exit 1; }
+  say "(deploy again changes nothing: 0 writes)"
+fi
 run "$status"
 say "-> Cosmos DB confirms it can use Fabrikam's key."
 
