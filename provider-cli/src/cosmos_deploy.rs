@@ -96,8 +96,7 @@ pub fn app_id(flag: Option<&str>, handoff: &Handoff) -> anyhow::Result<AppId> {
 }
 
 /// Whether a token for the managed identity can be had here (a managed-identity endpoint).
-pub fn identity_token_available(cloud: &Cloud) -> bool {
-    let _ = cloud;
+pub fn identity_token_available() -> bool {
     xtcmk::http::federation::identity_endpoint_set(&|n| std::env::var(n).ok())
 }
 
@@ -120,7 +119,7 @@ fn spec(args: &Args, cloud: &Cloud) -> anyhow::Result<DeploySpec> {
         account,
         subscription,
         resource_group: args.resource_group.clone(),
-        exchange: identity_token_available(cloud),
+        exchange: identity_token_available(),
     })
 }
 
@@ -167,7 +166,6 @@ pub async fn run(args: Args, global: &GlobalArgs, printer: Arc<Printer>) -> anyh
     let plan = cosmos_deploy::plan(&ctx, &spec).await?;
     printer.status(checked_line(&plan.checks));
     let id = spec.account_id().to_string();
-    let expected_status = "not read yet";
     if args.dry_run {
         let steps = plan.steps();
         for step in &steps {
@@ -233,7 +231,7 @@ pub async fn run(args: Args, global: &GlobalArgs, printer: Arc<Printer>) -> anyh
         status
             .as_ref()
             .map(|s| s.words())
-            .unwrap_or_else(|| expected_status.to_string())
+            .unwrap_or_else(|| "not reported by the account".to_string())
     ));
     match status {
         Some(s) if !s.is_confirmed() => Err(xtcmk::diagnostics::BrokenLink {

@@ -93,7 +93,7 @@ pub async fn run(args: Args, global: &GlobalArgs, printer: Arc<Printer>) -> anyh
         .transpose()?;
     let exchange = args.as_identity
         || args.auth.auth == AuthMethod::ManagedIdentity
-        || identity_token_available(&cloud);
+        || identity_token_available();
     let stack = HttpStack::from_env(cloud, args.auth.auth)?;
     let ctx = Ctx::connect(stack, tenant, printer.clone()).await?;
     printer.context(Some(ctx.tenant.to_string()), false);

@@ -144,3 +144,21 @@ fn a_pinned_account_refuses_a_key_of_another_tenant_before_sending() {
     );
     assert!(c.account_writes(mark).is_empty());
 }
+
+#[test]
+fn a_revoked_account_keeps_its_key_until_access_is_restored() {
+    let c = Cmk::start_with(rekey_scenario());
+    c.seed_old_key_only();
+    let mark = c.sim.log().mark();
+    let run = c.run(&c.deploy_args(REKEY, &["--yes"]));
+    assert_eq!(run.code, 1, "{}", run.shown());
+    assert!(
+        run.stderr.contains(
+            "No Update is allowed on Database Account with Customer Managed Key in Revoked Status"
+        ),
+        "{}",
+        run.shown()
+    );
+    assert!(run.stderr.contains("revoked (4002)"), "{}", run.shown());
+    assert!(c.account_writes(mark).is_empty());
+}

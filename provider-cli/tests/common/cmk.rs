@@ -335,8 +335,8 @@ pub fn rekey_scenario() -> Scenario {
 impl Cmk {
     /// The old key of [`rekey_scenario`] and the app's grant on it.
     pub fn seed_old_key(&self) {
+        self.seed_old_key_only();
         let mut state = self.sim.state();
-        cross_tenant::seed_key(&mut state, VAULT, OLD_KEY);
         xtcmk_sim::arm::role_assignments::assign(
             &mut state,
             &format!("{}/keys/{OLD_KEY}", self.world.vault_id),
@@ -344,5 +344,10 @@ impl Cmk {
             CUSTOMER_SP_OBJECT_ID,
             "ServicePrincipal",
         );
+    }
+
+    /// The old key of [`rekey_scenario`] without a grant: the account's key status is revoked.
+    pub fn seed_old_key_only(&self) {
+        cross_tenant::seed_key(&mut self.sim.state(), VAULT, OLD_KEY);
     }
 }
