@@ -13,7 +13,6 @@
 
 use crate::clients::arm::cosmos::{AccountUpdate, DatabaseAccount};
 use crate::context::Ctx;
-use crate::cosmos::status::KeyStatus;
 use crate::cosmos::{CosmosCmkAccount, REVOKED_NO_UPDATE, pinned_tenant_refusal};
 use crate::output::{Action, Outcome, PlannedStep, StepKind, StepReport};
 use crate::report::ReporterExt;
@@ -340,13 +339,4 @@ fn realized(step: &PlannedStep) -> StepReport {
     let mut r = step.predicted();
     r.outcome = step.action.done();
     r
-}
-
-/// The account's key status after a run, read once more (Cosmos DB computes it on read).
-pub async fn key_status(ctx: &Ctx, id: &ResourceId) -> anyhow::Result<Option<KeyStatus>> {
-    Ok(ctx
-        .arm
-        .cosmos_account(id)
-        .await?
-        .and_then(|a| a.key_status()))
 }
