@@ -22,6 +22,27 @@ pub struct Cmk {
     pub dir: TempDir,
 }
 
+/// The world's grant under the name onboarding gives it (`xtcmk-customer revoke` removes the grants
+/// the toolkit made); returns its id.
+fn as_onboarding_grants(sim: &Sim, world: &CmkWorld) -> String {
+    let role = xtcmk_sim::arm::role_definitions::KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER;
+    let scope: xtcmk::ResourceId = format!("{}/keys/{KEY}", world.vault_id).parse().unwrap();
+    let sp: xtcmk::ObjectId = CUSTOMER_SP_OBJECT_ID.parse().unwrap();
+    let name = xtcmk::steps::customer::grant::assignment_name(&scope, role, &sp).to_string();
+    let mut state = sim.state();
+    let mut grant = state
+        .resources
+        .remove(&world.grant_id.to_ascii_lowercase())
+        .expect("the world's grant");
+    let id = format!("{scope}/providers/Microsoft.Authorization/roleAssignments/{name}");
+    grant.id = id.clone();
+    grant.name = name.clone();
+    grant.body["id"] = Value::String(id.clone());
+    grant.body["name"] = Value::String(name);
+    state.put_resource(grant);
+    id
+}
+
 /// An account seeded in the provider's `rg-provider`.
 pub fn seeded(
     name: &str,
@@ -53,7 +74,8 @@ impl Cmk {
     }
 
     pub fn start_with(scenario: Scenario) -> Self {
-        let (sim, world) = CmkWorld::start_with(scenario);
+        let (sim, mut world) = CmkWorld::start_with(scenario);
+        world.grant_id = as_onboarding_grants(&sim, &world);
         let dir = TempDir::new().unwrap();
         let cmk = Self { sim, world, dir };
         cmk.write_handoff("handoff.json", &cmk.handoff());

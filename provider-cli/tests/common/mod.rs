@@ -159,21 +159,22 @@ pub fn all_writes(sim: &Sim) -> Vec<String> {
         .collect()
 }
 
-/// Another binary of the workspace (`xtcmk-customer`, `xtcmk-sim`), next to this one: built with
-/// cargo when `cargo test -p xtcmk-provider` alone did not build it (a workspace test run does).
+/// Another binary of the workspace (`xtcmk-customer`, `xtcmk-sim`), next to this one, brought up
+/// to date with cargo once per test process (`cargo test -p xtcmk-provider` alone does not build
+/// it; when it is fresh, cargo only checks).
 pub fn workspace_bin(name: &str) -> std::path::PathBuf {
-    static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
     let dir = Path::new(BIN).parent().expect("the binary has a folder");
     let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    let _guard = BUILD.lock().unwrap_or_else(|e| e.into_inner());
-    if !path.exists() {
-        let package = name;
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if !built.iter().any(|b| b == name) {
         let status = std::process::Command::new(env!("CARGO"))
-            .args(["build", "--locked", "--bins", "-p", package])
+            .args(["build", "--locked", "--bins", "-p", name])
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .status()
             .expect("cargo runs");
-        assert!(status.success(), "cargo build -p {package} failed");
+        assert!(status.success(), "cargo build -p {name} failed");
+        built.push(name.to_string());
     }
     path
 }
