@@ -107,9 +107,11 @@ fn spec(args: &Args, cloud: &Cloud) -> anyhow::Result<DeploySpec> {
     let subscription = SubscriptionId::parse_field("--subscription", &args.subscription)?;
     check_resource_group_name("--resource-group", &args.resource_group)?;
     let identity = cosmos::parse_cross_tenant_identity("--identity", &args.identity)?;
+    let location = Location::parse_field("--location", &args.location)?;
+    cloud.check_location("--location", &location)?;
     let account = CosmosCmkAccount::new(
         AccountName::parse_field("--account", &args.account)?,
-        Location::parse_field("--location", &args.location)?,
+        location,
         identity,
         app_id,
         handoff.key.versionless(),
