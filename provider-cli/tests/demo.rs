@@ -19,6 +19,8 @@ fn demo(args: &[&str]) -> BinOutput {
     let bins = workspace_bin("xtcmk-customer");
     workspace_bin("xtcmk-sim");
     let dir = bins.parent().unwrap().display().to_string();
+    // The demo keeps its folder for the reader; a test's goes with the test.
+    let tmp = tempfile::TempDir::new().unwrap();
     let mut all = vec!["scripts/demo.sh".to_string()];
     all.extend(args.iter().map(|s| s.to_string()));
     let env = vec![
@@ -26,6 +28,7 @@ fn demo(args: &[&str]) -> BinOutput {
         ("AZURE_CONFIG_DIR".to_string(), String::new()),
         ("IDENTITY_ENDPOINT".to_string(), String::new()),
         ("IDENTITY_HEADER".to_string(), String::new()),
+        ("TMPDIR".to_string(), tmp.path().display().to_string()),
     ];
     run_bin("bash", &root, &all, &env)
 }
