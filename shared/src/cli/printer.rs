@@ -70,6 +70,11 @@ pub fn neutralise(text: &str) -> String {
     if !text.chars().any(is_hostile) {
         return text.to_string();
     }
+    // A CRLF (services such as Cosmos DB end lines with it) is a line break; a lone CR is not.
+    let text = text.replace("\r\n", "\n");
+    if !text.chars().any(is_hostile) {
+        return text;
+    }
     text.chars()
         .map(|c| {
             if is_hostile(c) {
@@ -443,6 +448,10 @@ mod tests {
             "Contoso\\u{1b}[2J\\u{1b}]0;pwned\\u{7}\\u{d}OK\\u{202e}dcba"
         );
         assert_eq!(neutralise("line one\n\tline two"), "line one\n\tline two");
+        assert_eq!(
+            neutralise("failed.\r\nActivityId: 1"),
+            "failed.\nActivityId: 1"
+        );
         let json = serde_json::to_string(&serde_json::json!({"name": hostile})).unwrap();
         let safe = neutralise_json(&json);
         assert!(!safe.chars().any(is_hostile), "{safe}");
