@@ -212,6 +212,14 @@ impl Printer {
         let _ = writeln!(err, "{}", neutralise(line));
     }
 
+    /// Bytes the user asked for on stdout as they are (a completion script), in any mode.
+    pub fn raw(&self, bytes: &[u8]) {
+        let mut out = std::io::stdout().lock();
+        if out.write_all(bytes).and_then(|_| out.flush()).is_err() {
+            self.write_failed.store(true, Ordering::SeqCst);
+        }
+    }
+
     /// A line of data on stdout (text mode only).
     pub fn text(&self, line: impl AsRef<str>) {
         if !self.is_json() {
