@@ -4,6 +4,7 @@
 //! (unknown fields refused) or built in code with [`Scenario::builder`]; [`Scenario::demo`] is the
 //! ready-made one (also in `tests/scenarios/demo.json`).
 
+pub mod atlas_world;
 mod builder;
 pub mod cross_tenant;
 pub mod demo;
