@@ -4,6 +4,7 @@
 //! calls `apply`. Read-only commands are one `run`. Operations never touch stdout, stderr or
 //! stdin: the binaries parse, prompt and render.
 
+pub mod atlas;
 pub mod identities;
 pub mod onboard;
 pub mod revoke;
