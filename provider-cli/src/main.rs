@@ -1,6 +1,7 @@
 //! `xtcmk-provider`: the provider's side of cross-tenant customer-managed keys (phases 1 and 3).
 //! It parses arguments and renders; the work is in `xtcmk::ops`.
 
+mod atlas;
 mod consent_url;
 mod cosmos_template;
 mod identities;
@@ -34,6 +35,9 @@ enum Command {
     /// Cosmos DB with a key from the customer's tenant.
     #[command(subcommand)]
     Cosmos(CosmosCommand),
+    /// MongoDB Atlas encryption at rest with a key from the customer's tenant.
+    #[command(subcommand)]
+    Atlas(atlas::Command),
 }
 
 #[derive(Debug, Subcommand)]
@@ -49,6 +53,7 @@ impl Command {
             Command::Identities(_) => "identities",
             Command::ConsentUrl(_) => "consent-url",
             Command::Cosmos(CosmosCommand::Template(_)) => "cosmos template",
+            Command::Atlas(a) => a.name(),
         }
     }
 }
@@ -67,6 +72,7 @@ fn main() -> ExitCode {
             Command::Cosmos(CosmosCommand::Template(args)) => {
                 cosmos_template::run(args, &global, &p)
             }
+            Command::Atlas(command) => atlas::run(command, &global, p).await,
         }
     })
 }
