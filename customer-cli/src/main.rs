@@ -47,7 +47,7 @@ impl Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli: Cli = xtcmk::cli::parse();
     xtcmk::cli::init_logging(cli.global.verbose);
     let global = cli.global;
     let printer = global.printer("xtcmk-customer", cli.command.name());

@@ -117,8 +117,18 @@ fn spec(args: &Args, global: &GlobalArgs) -> anyhow::Result<OnboardSpec> {
         }
     };
     check_resource_group_name("--resource-group", &args.resource_group)?;
+    let location = Location::parse_field("--location", &args.location)?;
+    cloud.check_location("--location", &location)?;
     check_vault_name("--vault", &args.vault, &args.vault)?;
     check_key_name("--key", &args.key, &args.key)?;
+    if let Some(invitation) = &args.invitation {
+        xtcmk::files::check_distinct(
+            "--handoff-out",
+            &args.handoff_out,
+            "--invitation",
+            invitation,
+        )?;
+    }
     if ![2048, 3072, 4096].contains(&args.key_size) {
         return Err(xtcmk::InputError::new(
             "--key-size",
@@ -133,7 +143,7 @@ fn spec(args: &Args, global: &GlobalArgs) -> anyhow::Result<OnboardSpec> {
         app_display_name,
         subscription: SubscriptionId::parse_field("--subscription", &args.subscription)?,
         resource_group: args.resource_group.clone(),
-        location: Location::parse_field("--location", &args.location)?,
+        location,
         vault: args.vault.clone(),
         key: args.key.clone(),
         target: args.target,

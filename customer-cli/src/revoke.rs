@@ -1,12 +1,12 @@
-//! `xtcmk-customer revoke --handoff FILE`: removes exactly the grant onboarding made — the role
-//! assignment named in the handoff, or the service principal's access policy — never the key,
-//! the vault or the service principal. The provider's resources lose access to the data.
+//! `xtcmk-customer revoke --handoff FILE`: removes every grant onboarding made for the
+//! provider's service principal on the key (with `--all`, every other grant found too), never
+//! the key, the vault or the service principal, and says what access remains.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use xtcmk::cli::{GlobalArgs, Printer};
 use xtcmk::http::{AuthArgs, HttpStack};
-use xtcmk::ops::revoke;
+use xtcmk::ops::revoke::{self, RevokeSpec};
 use xtcmk::report::{Event, Reporter};
 use xtcmk::{Ctx, Handoff};
 
@@ -15,6 +15,11 @@ pub struct Args {
     /// The handoff file `xtcmk-customer onboard` wrote.
     #[arg(long, value_name = "FILE")]
     pub handoff: PathBuf,
+
+    /// Also remove the grants onboarding did not make (role assignments or access policies
+    /// someone made by hand); they are listed first.
+    #[arg(long)]
+    pub all: bool,
 
     /// Show what would be removed; change nothing.
     #[arg(long)]
@@ -34,38 +39,65 @@ pub async fn run(args: Args, global: &GlobalArgs, printer: Arc<Printer>) -> anyh
     let stack = HttpStack::from_env(cloud, args.auth.auth)?;
     let ctx = Ctx::connect(stack, Some(handoff.customer_tenant_id), printer.clone()).await?;
     printer.context(Some(ctx.tenant.to_string()), args.dry_run);
-    let plan = revoke::plan(&ctx, &handoff).await?;
+    let plan = revoke::plan(
+        &ctx,
+        RevokeSpec {
+            handoff,
+            all: args.all,
+        },
+    )
+    .await?;
     let consequence = plan.consequence();
-    let document = |printer: &Printer| printer.report_document().field("consequence", &consequence);
-    if !plan.removes() {
-        for step in plan.steps() {
+    let steps = plan.steps();
+    if plan.writes() == 0 || args.dry_run {
+        for step in &steps {
             printer.report(Event::StepFinished(step.predicted()));
         }
-        printer.json(&document(&printer));
-        printer.text("Nothing to revoke: the grant is already gone. The key and vault are kept.");
-        return Ok(());
-    }
-    if args.dry_run {
-        for step in plan.steps() {
-            printer.report(Event::StepFinished(step.predicted()));
+        printer.json(
+            &printer
+                .report_document()
+                .field("consequence", &consequence)
+                .field("grants", &plan.found),
+        );
+        if args.dry_run && plan.writes() > 0 {
+            printer.text(format!(
+                "Dry run: nothing was changed. Revoking would mean: {consequence}"
+            ));
+        } else if plan.found.is_empty() {
+            printer.text("Nothing to revoke: no grant of the provider reaches the key. The key and vault are kept.");
+        } else {
+            printer.text(format!(
+                "Nothing this tool made is left to revoke: {consequence}"
+            ));
         }
-        printer.json(&document(&printer));
-        printer.text(format!(
-            "Dry run: nothing was changed. Revoking would mean: {consequence}"
-        ));
         return Ok(());
     }
-    for step in plan.steps() {
-        printer.status(format!(
-            "Will remove {} {}.",
-            step.detail.as_deref().unwrap_or("the grant"),
-            step.resource
-        ));
+    for step in &steps {
+        printer.status(format!("  - {}", step.sentence()));
     }
     printer.status(format!("Consequence: {consequence}"));
-    printer.confirm("Remove the grant?", args.yes).await?;
-    revoke::apply(&ctx, plan).await?;
-    printer.json(&document(&printer));
-    printer.text(format!("Revoked: {consequence}"));
+    printer.confirm("Remove these grants?", args.yes).await?;
+    let target = plan.spec.handoff.target;
+    let outcome = revoke::apply(&ctx, plan).await?;
+    let still: Vec<String> = outcome
+        .remaining
+        .iter()
+        .filter(|g| g.suffices(target))
+        .map(|g| g.describe())
+        .collect();
+    printer.json(
+        &printer
+            .report_document()
+            .field("consequence", &consequence)
+            .field("remaining", &outcome.remaining),
+    );
+    if still.is_empty() {
+        printer.text(format!("Revoked: {consequence}"));
+    } else {
+        printer.text(format!(
+            "Revoked what onboarding made, but the provider's service principal can still use the key through: {}",
+            still.join("; ")
+        ));
+    }
     Ok(())
 }

@@ -32,6 +32,7 @@ pub async fn run(args: Args, global: &GlobalArgs, printer: Arc<Printer>) -> anyh
             "tenant": ctx.tenant,
             "ok": report.failed() == 0,
             "checks": report.checks,
+            "grants": report.grants,
             "handoff": handoff.to_value(),
             "warnings": printer.warnings(),
         }));

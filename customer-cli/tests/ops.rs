@@ -127,7 +127,7 @@ async fn waits_for_propagation_are_reported_with_the_time_left() {
     let w = World::new();
     w.sim.replication().add(ReplicationRule::reads(
         xtcmk_sim::arm::role_assignments::PROPAGATION,
-        2,
+        4,
     ));
     let reporter = RecordingReporter::new();
     let stack = w.sim.stack_as_user(CUSTOMER, CUSTOMER_ADMIN);
@@ -148,4 +148,34 @@ async fn waits_for_propagation_are_reported_with_the_time_left() {
         waits.windows(2).all(|p| p[1].left() < p[0].left()),
         "{waits:#?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_onboards_racing_on_the_key_end_with_one_version_and_one_key_named() {
+    let w = World::new();
+    let ctx_a = Ctx::connect(
+        w.sim.stack_as_user(CUSTOMER, CUSTOMER_ADMIN),
+        None,
+        RecordingReporter::new(),
+    )
+    .await
+    .unwrap();
+    let reporter_b = RecordingReporter::new();
+    let ctx_b = Ctx::connect(
+        w.sim.stack_as_user(CUSTOMER, CUSTOMER_ADMIN),
+        None,
+        reporter_b.clone(),
+    )
+    .await
+    .unwrap();
+    // Both plan before either creates anything (two admins, two confirmations pending).
+    let plan_a = onboard::plan(&ctx_a, &spec(&w)).await.unwrap();
+    let plan_b = onboard::plan(&ctx_b, &spec(&w)).await.unwrap();
+    let a = onboard::apply(&ctx_a, plan_a).await.unwrap();
+    let b = onboard::apply(&ctx_b, plan_b).await.unwrap();
+    let versions = w.sim.state().keys[VAULT][KEY].versions.len();
+    assert_eq!(versions, 1, "one key version");
+    let key_b = b.steps.iter().find(|s| s.step == StepKind::Key).unwrap();
+    assert_eq!(key_b.outcome, Outcome::Adopted, "{key_b:?}");
+    assert_eq!(a.handoff.key, b.handoff.key, "both name the same version");
 }

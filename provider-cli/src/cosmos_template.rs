@@ -120,7 +120,11 @@ pub fn run(args: Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result
     let identity = cosmos::parse_cross_tenant_identity("--identity", &args.identity)?;
     let account = CosmosCmkAccount::new(
         AccountName::parse_field("--account", &args.account)?,
-        Location::parse_field("--location", &args.location)?,
+        {
+            let location = Location::parse_field("--location", &args.location)?;
+            cloud.check_location("--location", &location)?;
+            location
+        },
         identity,
         app_id,
         source.key,
@@ -204,7 +208,7 @@ fn from_handoff(path: &Path, cloud: &xtcmk::Cloud) -> anyhow::Result<KeySource> 
                 handoff.target.as_str(),
                 "the customer onboarded this key for MongoDB Atlas, whose grant (get, encrypt, decrypt) does not let Cosmos DB wrap and unwrap with it",
             )
-            .with_fix("ask the customer to run `xtcmk-customer onboard` with --target cosmos and send the new handoff"),
+            .with_fix("ask the customer to run `xtcmk-customer onboard` with --for cosmos and send the new handoff"),
         )
         .context(format!("cannot use the handoff {}", path.display())));
     }

@@ -59,7 +59,7 @@ impl Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli: Cli = xtcmk::cli::parse();
     xtcmk::cli::init_logging(cli.global.verbose);
     let global = cli.global;
     let printer = global.printer("xtcmk-provider", cli.command.name());

@@ -8,7 +8,9 @@ use xtcmk::consent::check_redirect_uri;
 use xtcmk::http::{AuthArgs, HttpStack};
 use xtcmk::ops::setup::{self, SetupSpec};
 use xtcmk::report::{Event, Reporter};
-use xtcmk::resource_id::{USER_ASSIGNED_IDENTITY_TYPE, check_resource_group_name};
+use xtcmk::resource_id::{
+    USER_ASSIGNED_IDENTITY_TYPE, check_identity_name, check_resource_group_name,
+};
 use xtcmk::{AppId, Ctx, FicName, InputError, Location, ResourceId, SubscriptionId, TenantId};
 
 #[derive(Debug, clap::Args)]
@@ -84,6 +86,7 @@ fn spec(args: &Args, global: &GlobalArgs) -> anyhow::Result<SetupSpec> {
         .into());
     }
     let location = Location::parse_field("--location", &args.location)?;
+    global.cloud()?.check_location("--location", &location)?;
     let app_id = args
         .app_id
         .as_deref()
@@ -94,10 +97,13 @@ fn spec(args: &Args, global: &GlobalArgs) -> anyhow::Result<SetupSpec> {
         .as_deref()
         .map(|v| ResourceId::parse_typed("--identity", v, USER_ASSIGNED_IDENTITY_TYPE))
         .transpose()?;
-    let identity_name = identity
-        .as_ref()
-        .map(|i| i.name().to_string())
-        .unwrap_or_else(|| args.identity_name.clone());
+    let identity_name = match &identity {
+        Some(i) => i.name().to_string(),
+        None => {
+            check_identity_name("--identity-name", &args.identity_name)?;
+            args.identity_name.clone()
+        }
+    };
     let credential_name = match &args.credential_name {
         Some(n) => FicName::parse_field("--credential-name", n)?,
         None => FicName::for_identity(&identity_name),

@@ -152,7 +152,10 @@ fn template_for_sovereign_clouds_and_managed_hsm() {
             &["--cloud", "china"][..],
             &template_args("cn", "https://contoso-hsm.managedhsm.azure.cn/keys/cmk")[..],
         ]
-        .concat(),
+        .concat()
+        .into_iter()
+        .map(|a| if a == "West Europe" { "chinaeast2" } else { a })
+        .collect::<Vec<_>>(),
     );
     assert_eq!(code, 0, "{shown}");
     snapshot("template_china_managed_hsm", tmp.path(), &shown);
@@ -163,7 +166,16 @@ fn template_for_sovereign_clouds_and_managed_hsm() {
             &["--cloud", "usgov"][..],
             &template_args("gov", "https://contoso-kv.vault.azure.net/keys/cmk")[..],
         ]
-        .concat(),
+        .concat()
+        .into_iter()
+        .map(|a| {
+            if a == "West Europe" {
+                "usgovvirginia"
+            } else {
+                a
+            }
+        })
+        .collect::<Vec<_>>(),
     );
     assert_eq!(code, 1, "{shown}");
     snapshot(

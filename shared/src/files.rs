@@ -49,6 +49,79 @@ pub fn read_text(field: &str, path: &Path) -> Result<Option<String>, InputError>
     })
 }
 
+/// Checks, before anything is sent anywhere, that `path` can be written: it is (or will be) a
+/// regular file in an existing folder this process can create files in. Refused with the field
+/// named: a folder, a device (`/dev/full`), a missing folder, a read-only or pseudo file system.
+pub fn check_output(field: &str, path: &Path) -> Result<(), InputError> {
+    let shown = path.display().to_string();
+    let refuse = |problem: String, fix: &str| InputError::new(field, &shown, problem).with_fix(fix);
+    if shown.trim().is_empty() {
+        return Err(refuse(
+            "it is empty".into(),
+            "pass the path of the file to write",
+        ));
+    }
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_dir() => {
+            return Err(refuse(
+                "it is a folder, not a file".into(),
+                "pass a file path inside the folder, e.g. <folder>/handoff.json",
+            ));
+        }
+        Ok(m) if !m.is_file() => {
+            return Err(refuse(
+                "it is not a regular file (a device or a pipe)".into(),
+                "pass the path of a regular file",
+            ));
+        }
+        _ => {}
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    if !dir.is_dir() {
+        return Err(refuse(
+            format!("its folder {} does not exist", dir.display()),
+            "create the folder first, or pass a path in an existing folder",
+        ));
+    }
+    match tempfile_in(&dir, path) {
+        Ok((probe, file)) => {
+            drop(file);
+            let _ = std::fs::remove_file(probe);
+            Ok(())
+        }
+        Err(e) => Err(refuse(
+            format!("files cannot be written in {} ({e})", dir.display()),
+            "pass a path in a folder you can write to",
+        )),
+    }
+}
+
+/// Refuses an output that would overwrite an input: `output` (from `out_field`) is the same file
+/// as `input` (from `in_field`).
+pub fn check_distinct(
+    out_field: &str,
+    output: &Path,
+    in_field: &str,
+    input: &Path,
+) -> Result<(), InputError> {
+    let same = match (output.canonicalize(), input.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => output == input,
+    };
+    if same {
+        return Err(InputError::new(
+            out_field,
+            output.display().to_string(),
+            format!("it is the {in_field} file, which the command reads"),
+        )
+        .with_fix(format!("pass another path for {out_field}")));
+    }
+    Ok(())
+}
+
 /// Writes `contents` to `path` atomically: a temporary file beside it, flushed, then renamed
 /// over it. Errors name `field` and the path.
 pub fn write_atomic(field: &str, path: &Path, contents: &str) -> Result<(), InputError> {
@@ -66,6 +139,7 @@ pub fn write_atomic(field: &str, path: &Path, contents: &str) -> Result<(), Inpu
         .1
         .write_all(contents.as_bytes())
         .and_then(|_| temp.1.sync_all());
+
     if let Err(e) = written {
         let _ = std::fs::remove_file(&temp.0);
         return Err(fail(e));

@@ -38,5 +38,10 @@ pub fn cloud(port: u16, ca_file: PathBuf) -> Cloud {
             host_suffix: "localhost".into(),
             address: IpAddr::V4(Ipv4Addr::LOCALHOST),
         }],
+        // The simulator plays the public cloud's regions.
+        locations: xtcmk::cloud::PUBLIC_REGIONS
+            .iter()
+            .map(|r| r.to_string())
+            .collect(),
     }
 }

@@ -46,6 +46,60 @@ impl GlobalArgs {
     }
 }
 
+/// Checks the tool's environment variables before the arguments are parsed, so an error names
+/// the variable that holds the bad value (not the flag it stands in for).
+pub fn check_environment(
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<(), crate::diagnostics::UsageError> {
+    let choices: [(&str, &[&str]); 2] = [
+        ("XTCMK_OUTPUT", &["text", "json"]),
+        (
+            "XTCMK_AUTH",
+            &[
+                "auto",
+                "cli",
+                "client-secret",
+                "workload-identity",
+                "managed-identity",
+            ],
+        ),
+    ];
+    for (name, allowed) in choices {
+        if let Some(value) = lookup(name)
+            && !allowed.contains(&value.as_str())
+        {
+            return Err(UsageError::new(format!(
+                "the environment variable {name} is `{value}`, which is not one of {}",
+                allowed.join(", ")
+            ))
+            .hint(format!(
+                "set {name} to one of {}, or unset it",
+                allowed.join(", ")
+            )));
+        }
+    }
+    if let Some(value) = lookup("XTCMK_CLOUD")
+        && value.trim().is_empty()
+    {
+        return Err(UsageError::new("the environment variable XTCMK_CLOUD is set but empty")
+            .hint("set XTCMK_CLOUD to public, china, usgov or the path of a cloud profile, or unset it"));
+    }
+    Ok(())
+}
+
+/// Parses the command line after [`check_environment`]; a bad variable exits 2 with its name.
+pub fn parse<T: clap::Parser>() -> T {
+    if let Err(e) = check_environment(|name| std::env::var(name).ok()) {
+        printer::fatal(&format!(
+            "error: {}\nhint: {}",
+            e.message,
+            e.hint.unwrap_or_default()
+        ));
+        std::process::exit(2);
+    }
+    T::parse()
+}
+
 /// Runs a command's future on a Tokio runtime: renders its failure through `printer`, stops it
 /// on Ctrl-C with one line saying what may be in flight, and maps the result to an exit status.
 pub fn run<F>(printer: Arc<Printer>, fut: F) -> ExitCode

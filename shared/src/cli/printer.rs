@@ -58,6 +58,48 @@ impl std::fmt::Debug for Printer {
     }
 }
 
+/// Characters that can rewrite what a terminal shows: C0 and C1 controls (escape sequences
+/// clear the screen, retitle the window, move the cursor), bidirectional overrides and isolates
+/// (Trojan Source, CVE-2021-42574) and invisible zero-width characters.
+fn is_hostile(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+}
+
+/// Text as it may reach a terminal: hostile characters shown as `\u{1b}` instead of obeyed.
+/// Every string from a file or the cloud is printed through this.
+pub fn neutralise(text: &str) -> String {
+    if !text.chars().any(is_hostile) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if is_hostile(c) {
+                format!("\\u{{{:x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// JSON text with the hostile characters serde leaves raw (DEL, C1, bidi, zero-width) written
+/// as `\uXXXX` escapes: the same string to a JSON reader, harmless on a terminal.
+fn neutralise_json(text: &str) -> String {
+    if !text.chars().any(is_hostile) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if is_hostile(c) && c != '\n' {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// `m:ss` (or `h:mm:ss`).
 pub fn clock(d: Duration) -> String {
     let s = d.as_secs();
@@ -145,14 +187,19 @@ impl Printer {
         }
     }
 
-    fn out(&self, line: &str) {
+    /// Writes already-safe text to stdout.
+    fn out_raw(&self, text: &str) {
         let mut s = self.state();
         Self::clear_bar(&mut s);
         drop(s);
         let mut out = std::io::stdout().lock();
-        if writeln!(out, "{line}").and_then(|_| out.flush()).is_err() {
+        if writeln!(out, "{text}").and_then(|_| out.flush()).is_err() {
             self.write_failed.store(true, Ordering::SeqCst);
         }
+    }
+
+    fn out(&self, line: &str) {
+        self.out_raw(&neutralise(line));
     }
 
     fn err(&self, line: &str) {
@@ -160,7 +207,7 @@ impl Printer {
         Self::clear_bar(&mut s);
         drop(s);
         let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "{line}");
+        let _ = writeln!(err, "{}", neutralise(line));
     }
 
     /// A line of data on stdout (text mode only; on stderr once stdout carries a secret).
@@ -243,7 +290,7 @@ impl Printer {
     pub fn json<T: Serialize>(&self, value: &T) {
         if self.is_json() {
             match serde_json::to_string_pretty(value) {
-                Ok(text) => self.out(&text),
+                Ok(text) => self.out_raw(&neutralise_json(&text)),
                 Err(e) => self.err(&format!("error: cannot render the result as JSON: {e}")),
             }
         }
@@ -310,7 +357,7 @@ impl Printer {
                 bar.enable_steady_tick(Duration::from_millis(120));
                 bar
             });
-            bar.set_message(line);
+            bar.set_message(neutralise(&line));
         } else if changed {
             drop(s);
             let mut err = std::io::stderr().lock();
@@ -340,7 +387,7 @@ impl Printer {
             Self::clear_bar(&mut s);
         }
         let mut err = std::io::stderr().lock();
-        let _ = write!(err, "{question} [y/N] ");
+        let _ = write!(err, "{} [y/N] ", neutralise(question));
         let _ = err.flush();
         drop(err);
         let answer = tokio::task::spawn_blocking(|| {
@@ -450,12 +497,32 @@ pub fn init_logging(verbose: u8) {
 
 /// Writes a last-resort error to stderr (the runtime could not start).
 pub fn fatal(line: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
+    let _ = writeln!(std::io::stderr().lock(), "{}", neutralise(line));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hostile_text_is_shown_not_obeyed() {
+        let hostile = "Contoso\u{1b}[2J\u{1b}]0;pwned\u{7}\rOK\u{202e}dcba";
+        let shown = neutralise(hostile);
+        assert!(!shown.chars().any(is_hostile), "{shown}");
+        assert_eq!(
+            shown,
+            "Contoso\\u{1b}[2J\\u{1b}]0;pwned\\u{7}\\u{d}OK\\u{202e}dcba"
+        );
+        assert_eq!(neutralise("line one\n\tline two"), "line one\n\tline two");
+        let json = serde_json::to_string(&serde_json::json!({"name": hostile})).unwrap();
+        let safe = neutralise_json(&json);
+        assert!(!safe.chars().any(is_hostile), "{safe}");
+        let back: serde_json::Value = serde_json::from_str(&safe).unwrap();
+        assert_eq!(
+            back["name"], hostile,
+            "JSON readers still get the exact string"
+        );
+    }
 
     #[test]
     fn clocks_and_lines() {

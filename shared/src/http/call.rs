@@ -25,6 +25,7 @@ pub struct ApiRequest {
     headers: Vec<(String, String)>,
     body: Option<(String, Bytes)>,
     invalid_body: Option<String>,
+    retry_safe: bool,
 }
 
 impl fmt::Debug for ApiRequest {
@@ -46,7 +47,14 @@ impl ApiRequest {
             headers: vec![("accept".into(), JSON.into())],
             body: None,
             invalid_body: None,
+            retry_safe: false,
         }
+    }
+
+    /// Marks a POST that changes nothing, so transient failures are retried like a GET's.
+    pub fn retry_safe(mut self) -> Self {
+        self.retry_safe = true;
+        self
     }
 
     /// Sets (replaces) a header. Names are case-insensitive.
@@ -358,15 +366,16 @@ impl ServiceClient {
         if let Some(problem) = request.invalid_body.take() {
             return Err(self.refuse(method.as_ref(), url.path(), problem));
         }
+        let mut context = self.context();
+        if request.retry_safe {
+            context = context.with_value(super::retry::RetrySafe);
+        }
         let mut core = request.into_core();
         let options = PipelineSendOptions {
             skip_checks: true,
             ..Default::default()
         };
-        let result = self
-            .pipeline
-            .send(&self.context(), &mut core, Some(options))
-            .await;
+        let result = self.pipeline.send(&context, &mut core, Some(options)).await;
         match result {
             Ok(raw) => {
                 let (status, headers, body) = raw.deconstruct();

@@ -258,6 +258,11 @@ impl std::error::Error for GaveUp {
 
 const RETRIED_STATUSES: [u16; 6] = [408, 429, 500, 502, 503, 504];
 
+/// Marks a call whose POST changes nothing (a token request, `checkNameAvailability`), so it is
+/// retried like a GET: repeating it cannot do anything twice.
+#[derive(Debug, Clone, Copy)]
+pub struct RetrySafe;
+
 /// Whether an answer `status` to `method` may be retried (see the module rules).
 pub fn status_is_retried(method: Method, status: u16, has_retry_after: bool) -> bool {
     if !RETRIED_STATUSES.contains(&status) {
@@ -308,7 +313,16 @@ impl Policy for RetryPolicy {
         request: &mut Request,
         next: &[Arc<dyn Policy>],
     ) -> PolicyResult {
-        let method = request.method();
+        // OAuth token requests (RFC 6749 §4.4) only issue a token; retrying one is harmless.
+        let method = match request.method() {
+            Method::Post
+                if self.service == Service::Login || ctx.value::<RetrySafe>().is_some() =>
+            {
+                Method::Get
+            }
+            other => other,
+        };
+        let shown_method = request.method();
         let attempts_allowed = self.settings.max_retries + 1;
         let mut attempt = 1u32;
         let mut waited = Duration::ZERO;
@@ -337,7 +351,7 @@ impl Policy for RetryPolicy {
             let path = request.url().path().to_string();
             if attempt >= attempts_allowed {
                 tracing::warn!(
-                    "{} {method} {path} {what}; giving up after {attempt} attempts",
+                    "{} {shown_method} {path} {what}; giving up after {attempt} attempts",
                     self.service
                 );
                 if attempt == 1 {
@@ -372,7 +386,7 @@ impl Policy for RetryPolicy {
             }
             let wait = self.settings.wait_for(attempt, jitter(), server_wait);
             tracing::info!(
-                "{} {method} {path} {what}; retrying in {:.1}s (attempt {} of {attempts_allowed})",
+                "{} {shown_method} {path} {what}; retrying in {:.1}s (attempt {} of {attempts_allowed})",
                 self.service,
                 wait.as_secs_f64(),
                 attempt + 1
@@ -380,7 +394,7 @@ impl Policy for RetryPolicy {
             drop(result);
             if let Some(observer) = ctx.value::<CallObserver>() {
                 observer.0.report(Event::Waiting(Wait {
-                    what: format!("{} to accept {method} {path} ({what})", self.service),
+                    what: format!("{} to accept {shown_method} {path} ({what})", self.service),
                     attempt: attempt + 1,
                     attempts: attempts_allowed,
                     delay: wait,

@@ -15,9 +15,10 @@ use crate::context::Ctx;
 use crate::directory_roles::{APP_ADMIN_ROLES, SP_INSTALLING_ROLES};
 use crate::documents::{EncryptionTarget, Handoff, PermissionModel};
 use crate::http::{Audience, TokenClaims};
-use crate::output::{Action, Check, PlannedStep, StepReport};
+use crate::output::{Action, Check, Outcome, PlannedStep, StepKind, StepReport};
 use crate::report::{Event, ReporterExt};
 use crate::steps::customer::grant::{self, GrantPlan, Principal, PrincipalKind};
+use crate::steps::customer::grants::{self, FoundGrant, GrantSource};
 use crate::steps::customer::key::{self, KeyAccess, KeyFound, check_key, read_key};
 use crate::steps::customer::vault::{self, VaultFound, check_vault, vault_model};
 use crate::steps::customer::{handoff, service_principal, verify};
@@ -128,6 +129,9 @@ pub struct OnboardPlan {
     /// The Atlas custom role (RBAC grants for Atlas only).
     pub atlas_role: Option<Action>,
     pub grant: GrantPlan,
+    /// Grants onboarding made earlier at another scope (`--scope` changed): removed once the
+    /// new grant is in place.
+    pub replaced: Vec<FoundGrant>,
     pub handoff: Action,
     pub permission_model: PermissionModel,
     pub warnings: Vec<String>,
@@ -155,6 +159,15 @@ impl OnboardPlan {
             steps.push(grant::atlas_role_step(spec, action));
         }
         steps.push(grant::step(spec, &self.grant, sp.as_ref()));
+        for old in &self.replaced {
+            steps.push(
+                PlannedStep::new(StepKind::Grant, Action::Remove, &old.id).detail(format!(
+                    "{}; replaced by the grant at {}",
+                    old.describe(),
+                    spec.grant_scope_id()
+                )),
+            );
+        }
         steps.push(handoff::step(&spec.handoff_out, self.handoff));
         steps
     }
@@ -178,6 +191,8 @@ pub struct OnboardOutcome {
 
 /// Runs every read and every check that needs no write, and decides every step.
 pub async fn plan(ctx: &Ctx, spec: &OnboardSpec) -> anyhow::Result<OnboardPlan> {
+    // Local preconditions first: nothing in the tenant changes before the handoff can be written.
+    crate::files::check_output("--handoff-out", &spec.handoff_out)?;
     let user = ctx.claims(Audience::Arm).await?;
     let user_id = user.object_id().ok_or_else(|| {
         Refusal::new("the access token carries no object id (oid claim)")
@@ -267,11 +282,28 @@ pub async fn plan(ctx: &Ctx, spec: &OnboardSpec) -> anyhow::Result<OnboardPlan> 
         _ => None,
     };
     let grant = grant::plan(ctx, spec, sp_id.as_ref(), existing_vault, model).await?;
+    let replaced = match (&sp_id, existing_vault, model) {
+        (Some(sp), Some(vault), PermissionModel::Rbac) => {
+            let role = grant::provider_role(spec);
+            let scope = spec.grant_scope_id().to_string();
+            grants::find(ctx, &spec.key_id(), Some(vault), sp, model)
+                .await?
+                .into_iter()
+                .filter(|g| {
+                    g.ours
+                        && grants::is_provider_role(&role, g)
+                        && matches!(&g.source, GrantSource::RoleAssignment { scope: s, .. } if !s.eq_ignore_ascii_case(&scope))
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
 
     // The handoff is known before the run only when nothing it names is still to be made.
     let expected = match (&sp_id, &key_found, grant.assignment_id(), model) {
         (Some(sp), KeyFound::Existing(facts), Some(id), PermissionModel::Rbac) => {
             Some(handoff::build(
+                ctx.cloud(),
                 ctx.tenant,
                 spec,
                 *sp,
@@ -282,6 +314,7 @@ pub async fn plan(ctx: &Ctx, spec: &OnboardSpec) -> anyhow::Result<OnboardPlan> 
         }
         (Some(sp), KeyFound::Existing(facts), _, PermissionModel::AccessPolicy) => {
             Some(handoff::build(
+                ctx.cloud(),
                 ctx.tenant,
                 spec,
                 *sp,
@@ -308,6 +341,7 @@ pub async fn plan(ctx: &Ctx, spec: &OnboardSpec) -> anyhow::Result<OnboardPlan> 
         key: key_found,
         atlas_role,
         grant,
+        replaced,
         handoff: handoff_action,
         permission_model: model,
         warnings,
@@ -367,8 +401,21 @@ pub async fn apply(ctx: &Ctx, plan: OnboardPlan) -> anyhow::Result<OnboardOutcom
     };
     let (report, role_assignment_id) = grant::apply(ctx, spec, &grant_plan, &sp.id).await?;
     done(report, &mut steps);
+    for old in &plan.replaced {
+        ctx.reporter.started(StepKind::Grant, &old.id);
+        ctx.arm.delete_role_assignment(&old.id).await?;
+        done(
+            StepReport::new(StepKind::Grant, Outcome::Removed, &old.id).detail(format!(
+                "{}; replaced by the grant at {}",
+                old.describe(),
+                spec.grant_scope_id()
+            )),
+            &mut steps,
+        );
+    }
 
     let doc = handoff::build(
+        ctx.cloud(),
         ctx.tenant,
         spec,
         sp.id,
@@ -376,7 +423,7 @@ pub async fn apply(ctx: &Ctx, plan: OnboardPlan) -> anyhow::Result<OnboardOutcom
         plan.permission_model,
         role_assignment_id,
     );
-    let checks = verify::run(ctx, &doc).await?;
+    let checks = verify::run(ctx, &doc).await?.checks;
     if let Some(failed) = checks.iter().find(|c| !c.ok()) {
         return Err(Refusal::new(format!(
             "onboarding made its changes, but the check of `{}` did not pass: {}",

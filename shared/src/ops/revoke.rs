@@ -1,150 +1,186 @@
-//! `revoke`: removes exactly the grant onboarding made — the role assignment named in the
-//! handoff, or the service principal's access policy — never the key, the vault or the service
-//! principal. The provider's resources lose access to the data.
+//! `revoke`: finds every grant of the provider's service principal on the key — role
+//! assignments at the key, vault, resource group or subscription whose role reaches the key, and
+//! access-policy entries — removes the ones this toolkit made (or all of them with `--all`), never
+//! the key, the vault or the service principal, and says what access remains.
 
-use crate::Refusal;
-use crate::clients::arm::vaults::{AccessPermissions, AccessPolicyEntry};
+use crate::clients::arm::vaults::{AccessPermissions, AccessPolicyEntry, Vault};
 use crate::context::Ctx;
-use crate::documents::{Handoff, PermissionModel};
+use crate::documents::Handoff;
 use crate::output::{Action, Outcome, PlannedStep, StepKind, StepReport};
 use crate::report::{Event, ReporterExt};
+use crate::steps::customer::grants::{self, FoundGrant, GrantSource};
 
-/// What revoking removes.
+/// What the user asked to revoke.
 #[derive(Debug, Clone)]
-enum Removal {
-    /// The grant is gone already.
-    Nothing,
-    RoleAssignment(String),
-    AccessPolicy(AccessPolicyEntry),
+pub struct RevokeSpec {
+    pub handoff: Handoff,
+    /// Remove every grant found, not only those onboarding made.
+    pub all: bool,
 }
 
 /// Every decision of a revoke run.
 #[derive(Debug, Clone)]
 pub struct RevokePlan {
-    pub handoff: Handoff,
-    removal: Removal,
-    label: String,
+    pub spec: RevokeSpec,
+    vault: Option<Vault>,
+    /// Every grant found, ours first.
+    pub found: Vec<FoundGrant>,
 }
 
 impl RevokePlan {
+    fn removes(&self, g: &FoundGrant) -> bool {
+        g.ours || self.spec.all
+    }
+
     pub fn steps(&self) -> Vec<PlannedStep> {
-        let step = match &self.removal {
-            Removal::Nothing => PlannedStep::new(StepKind::Grant, Action::Keep, &self.label)
-                .detail("already removed"),
-            Removal::RoleAssignment(_) => {
-                PlannedStep::new(StepKind::Grant, Action::Remove, &self.label)
-                    .detail("role assignment")
-            }
-            Removal::AccessPolicy(_) => {
-                PlannedStep::new(StepKind::Grant, Action::Remove, &self.label)
-                    .detail("access policy")
-            }
-        };
-        vec![step]
+        if self.found.is_empty() {
+            return vec![
+                PlannedStep::new(StepKind::Grant, Action::Keep, self.spec.handoff.key_id().to_string())
+                    .detail("no grant of the provider's service principal reaches the key (already removed)"),
+            ];
+        }
+        self.found
+            .iter()
+            .map(|g| {
+                if self.removes(g) {
+                    PlannedStep::new(StepKind::Grant, Action::Remove, &g.id).detail(g.describe())
+                } else {
+                    PlannedStep::new(StepKind::Grant, Action::Keep, &g.id).detail(format!(
+                        "{}; kept: pass --all to remove it too",
+                        g.describe()
+                    ))
+                }
+            })
+            .collect()
     }
 
-    /// Whether there is anything to remove.
-    pub fn removes(&self) -> bool {
-        !matches!(self.removal, Removal::Nothing)
+    /// Whether the run removes anything.
+    pub fn writes(&self) -> usize {
+        self.found.iter().filter(|g| self.removes(g)).count()
     }
 
-    /// What removing the grant means, in words.
+    /// The grants that still give the provider's service principal what it needs once the plan
+    /// is carried out.
+    pub fn remaining_access(&self) -> Vec<&FoundGrant> {
+        self.found
+            .iter()
+            .filter(|g| !self.removes(g) && g.suffices(self.spec.handoff.target))
+            .collect()
+    }
+
+    /// What revoking means, in words — honest about access that remains.
     pub fn consequence(&self) -> String {
-        let h = &self.handoff;
-        format!(
-            "the provider's service principal {} can no longer use key {}: the provider's resources encrypted with it (Cosmos DB accounts, Atlas clusters) lose access to their data until access is granted again. The key and vault {} are kept.",
-            h.service_principal_object_id,
-            h.key.versionless(),
-            h.vault_name
-        )
+        let h = &self.spec.handoff;
+        let remaining = self.remaining_access();
+        if remaining.is_empty() {
+            format!(
+                "the provider's service principal {} can no longer use key {}: the provider's resources encrypted with it (Cosmos DB accounts, Atlas clusters) lose access to their data until access is granted again. The key and vault {} are kept.",
+                h.service_principal_object_id,
+                h.key.versionless(),
+                h.vault_name
+            )
+        } else {
+            format!(
+                "the provider's service principal {} can STILL use key {} through {}: remove that too with --all, or in the portal (Access control (IAM) / Access policies). The key and vault {} are kept.",
+                h.service_principal_object_id,
+                h.key.versionless(),
+                remaining
+                    .iter()
+                    .map(|g| g.describe())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                h.vault_name
+            )
+        }
     }
 }
 
-/// Finds the grant the handoff names.
-pub async fn plan(ctx: &Ctx, handoff: &Handoff) -> anyhow::Result<RevokePlan> {
-    let sp = handoff.service_principal_object_id.to_string();
-    let (removal, label) = match handoff.permission_model {
-        PermissionModel::Rbac => {
-            let Some(id) = &handoff.role_assignment_id else {
-                return Err(Refusal::new(
-                    "the handoff names no role assignment, so there is nothing this tool made to remove",
-                )
-                .hint("remove the grant in the portal (Access control (IAM) of the key or vault)")
-                .into());
-            };
-            let label = id.to_string();
-            match ctx.arm.role_assignment_by_id(&label).await? {
-                None => (Removal::Nothing, label),
-                Some(ra) if !ra.properties.principal_id.eq_ignore_ascii_case(&sp) => {
-                    return Err(Refusal::new(format!(
-                        "role assignment {label} is for principal {}, not the provider's service principal {sp}; not removing it",
-                        ra.properties.principal_id
-                    ))
-                    .hint("check that the handoff file is the one onboarding wrote")
-                    .into());
-                }
-                Some(_) => (Removal::RoleAssignment(label.clone()), label),
-            }
-        }
-        PermissionModel::AccessPolicy => {
-            let vault_id = handoff.vault_id();
-            let label = format!("{}/accessPolicies/{sp}", handoff.vault_name);
-            let Some(vault) = ctx.arm.vault(&vault_id).await? else {
-                return Err(Refusal::new(format!("vault {vault_id} does not exist"))
-                    .hint("check the handoff file; a deleted vault holds no grant")
-                    .into());
-            };
-            let entry = vault
-                .properties
-                .access_policies
-                .iter()
-                .find(|p| p.object_id.eq_ignore_ascii_case(&sp))
-                .cloned();
-            match entry {
-                None => (Removal::Nothing, label),
-                Some(e) => (
-                    Removal::AccessPolicy(AccessPolicyEntry {
-                        tenant_id: e.tenant_id,
-                        object_id: e.object_id,
-                        permissions: AccessPermissions {
-                            keys: e.permissions.keys,
-                        },
-                    }),
-                    label,
-                ),
-            }
-        }
-    };
-    let plan = RevokePlan {
-        handoff: handoff.clone(),
-        removal,
-        label,
-    };
+/// Finds every grant on the key.
+pub async fn plan(ctx: &Ctx, spec: RevokeSpec) -> anyhow::Result<RevokePlan> {
+    let h = &spec.handoff;
+    let vault = ctx.arm.vault(&h.vault_id()).await?;
+    let found = grants::find(
+        ctx,
+        &h.key_id(),
+        vault.as_ref(),
+        &h.service_principal_object_id,
+        h.permission_model,
+    )
+    .await?;
+    // A handoff may name a role assignment elsewhere (edited, or from another vault): it is not
+    // on this key's chain, so it is left alone, and said so.
+    if let Some(named) = &h.role_assignment_id
+        && !found
+            .iter()
+            .any(|g| g.id.eq_ignore_ascii_case(&named.to_string()))
+    {
+        ctx.reporter.warn(format!(
+            "the handoff names role assignment {named}, which grants nothing on key {} now; it is left alone",
+            h.key.versionless()
+        ));
+    }
+    let plan = RevokePlan { spec, vault, found };
     ctx.reporter.report(Event::Planned(plan.steps()));
     Ok(plan)
 }
 
-/// Removes the grant.
-pub async fn apply(ctx: &Ctx, plan: RevokePlan) -> anyhow::Result<Vec<StepReport>> {
-    let report = match &plan.removal {
-        Removal::Nothing => plan.steps()[0].predicted(),
-        Removal::RoleAssignment(id) => {
-            ctx.reporter.started(StepKind::Grant, id);
-            ctx.arm.delete_role_assignment(id).await?;
-            StepReport::new(StepKind::Grant, Outcome::Removed, id).detail("role assignment")
-        }
-        Removal::AccessPolicy(entry) => {
-            ctx.reporter.started(StepKind::Grant, &plan.label);
-            ctx.arm
-                .update_access_policy(
-                    &plan.handoff.vault_id(),
-                    "remove",
-                    std::slice::from_ref(entry),
-                )
-                .await?;
-            StepReport::new(StepKind::Grant, Outcome::Removed, &plan.label).detail("access policy")
-        }
+/// What a revoke run did.
+#[derive(Debug, Clone)]
+pub struct RevokeOutcome {
+    pub steps: Vec<StepReport>,
+    /// The grants found after the removals.
+    pub remaining: Vec<FoundGrant>,
+}
+
+/// Removes the planned grants, then reads again what remains.
+pub async fn apply(ctx: &Ctx, plan: RevokePlan) -> anyhow::Result<RevokeOutcome> {
+    let mut steps = Vec::new();
+    for (planned, grant) in plan.steps().into_iter().zip(plan.found.iter()) {
+        let report = if planned.action == Action::Remove {
+            ctx.reporter.started(StepKind::Grant, &grant.id);
+            match &grant.source {
+                GrantSource::RoleAssignment { .. } => {
+                    ctx.arm.delete_role_assignment(&grant.id).await?;
+                }
+                GrantSource::AccessPolicy { keys } => {
+                    let h = &plan.spec.handoff;
+                    let entry = AccessPolicyEntry {
+                        tenant_id: h.customer_tenant_id.to_string(),
+                        object_id: h.service_principal_object_id.to_string(),
+                        permissions: AccessPermissions { keys: keys.clone() },
+                    };
+                    ctx.arm
+                        .update_access_policy(&h.vault_id(), "remove", &[entry])
+                        .await?;
+                }
+            }
+            StepReport {
+                outcome: Outcome::Removed,
+                ..planned.predicted()
+            }
+        } else {
+            planned.predicted()
+        };
+        ctx.reporter.finished(&report);
+        steps.push(report);
+    }
+    if plan.found.is_empty() {
+        let report = plan.steps()[0].predicted();
+        ctx.reporter.finished(&report);
+        steps.push(report);
+    }
+    let h = &plan.spec.handoff;
+    let vault = match plan.vault {
+        Some(_) => ctx.arm.vault(&h.vault_id()).await?,
+        None => None,
     };
-    ctx.reporter.finished(&report);
-    Ok(vec![report])
+    let remaining = grants::find(
+        ctx,
+        &h.key_id(),
+        vault.as_ref(),
+        &h.service_principal_object_id,
+        h.permission_model,
+    )
+    .await?;
+    Ok(RevokeOutcome { steps, remaining })
 }

@@ -128,6 +128,8 @@ pub struct SetupOutcome {
 
 /// Reads everything and decides every step; refuses before any write.
 pub async fn plan(ctx: &Ctx, spec: &SetupSpec) -> anyhow::Result<SetupPlan> {
+    // Local preconditions first: nothing in the tenant changes before the invitation can be written.
+    crate::files::check_output("--invitation-out", &spec.invitation_out)?;
     let claims = ctx.claims(Audience::Graph).await?;
     rights::check_tenant(spec, &claims)?;
     let roles = rights::held_roles(&claims);

@@ -6,12 +6,15 @@ use crate::context::Ctx;
 use crate::diagnostics::BrokenLink;
 use crate::documents::Handoff;
 use crate::output::Check;
+use crate::steps::customer::grants::FoundGrant;
 use crate::steps::customer::verify;
 
 /// The checks, and whether any link is broken.
 #[derive(Debug, Clone)]
 pub struct StatusReport {
     pub checks: Vec<Check>,
+    /// Every grant of the provider's service principal that reaches the key.
+    pub grants: Vec<FoundGrant>,
 }
 
 impl StatusReport {
@@ -36,7 +39,9 @@ impl StatusReport {
 
 /// Checks every item of the onboarding `handoff` describes.
 pub async fn run(ctx: &Ctx, handoff: &Handoff) -> anyhow::Result<StatusReport> {
+    let verification = verify::run(ctx, handoff).await?;
     Ok(StatusReport {
-        checks: verify::run(ctx, handoff).await?,
+        checks: verification.checks,
+        grants: verification.grants,
     })
 }

@@ -152,6 +152,21 @@ impl ArmClient {
         lro::follow(&self.client, initial).await?.json()
     }
 
+    /// POST an action that only reads (`checkNameAvailability`): retried on transient failures
+    /// like a GET, since repeating it changes nothing.
+    pub async fn post_read<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        api_version: &str,
+        body: &B,
+    ) -> Result<T, HttpError> {
+        let request = self
+            .request(Method::Post, path, api_version)?
+            .json(body)
+            .retry_safe();
+        self.client.call(request).await?.json()
+    }
+
     /// DELETE a resource, following a long-running operation. `false` when it was already absent
     /// (ARM answers a DELETE of a missing resource with 204, or 404 when its scope is gone).
     pub async fn delete(&self, path: &str, api_version: &str) -> Result<bool, HttpError> {

@@ -54,6 +54,14 @@ pub struct RoleDefinitionProperties {
 }
 
 impl ArmClient {
+    /// A role definition by its full id (as a role assignment's `roleDefinitionId` names it).
+    pub async fn role_definition_by_id(
+        &self,
+        id: &str,
+    ) -> Result<Option<RoleDefinition>, HttpError> {
+        self.get(id, AUTHORIZATION_API_VERSION).await
+    }
+
     /// `GET {scope}/providers/Microsoft.Authorization/roleDefinitions/{guid}`.
     pub async fn role_definition(
         &self,

@@ -202,7 +202,7 @@ impl ArmClient {
         subscription: SubscriptionId,
         name: &str,
     ) -> Result<NameAvailability, HttpError> {
-        self.post(
+        self.post_read(
             &format!(
                 "/subscriptions/{subscription}/providers/Microsoft.KeyVault/checkNameAvailability"
             ),

@@ -12,6 +12,7 @@ const FIELD: &str = "--handoff-out";
 
 /// Builds the handoff from what the steps made or found.
 pub fn build(
+    cloud: &crate::Cloud,
     tenant: TenantId,
     spec: &OnboardSpec,
     sp: ObjectId,
@@ -20,6 +21,7 @@ pub fn build(
     role_assignment_id: Option<ResourceId>,
 ) -> Handoff {
     Handoff {
+        cloud: cloud.name.clone(),
         customer_tenant_id: tenant,
         subscription_id: spec.subscription,
         resource_group: spec.resource_group.clone(),

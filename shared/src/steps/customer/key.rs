@@ -26,6 +26,8 @@ pub struct KeyFacts {
     pub ops: Vec<String>,
     pub enabled: bool,
     pub size_bits: Option<usize>,
+    /// When this version was created (Unix seconds), if the vault says.
+    pub created: Option<i64>,
 }
 
 impl KeyFacts {
@@ -53,6 +55,11 @@ impl KeyFacts {
                 .and_then(|a| a.enabled)
                 .unwrap_or(true),
             size_bits: jwk.and_then(|k| k.n.as_ref()).map(|n| n.len() * 8),
+            created: key
+                .attributes
+                .as_ref()
+                .and_then(|a| a.created)
+                .map(|t| t.unix_timestamp()),
         }
     }
 
@@ -326,6 +333,15 @@ pub async fn apply(
     if let Some(facts) = existing {
         check_key(spec, &facts)?;
         let report = StepReport::new(StepKind::Key, Outcome::Unchanged, facts.kid.clone());
+        return Ok((facts, report));
+    }
+    // Key Vault's create always adds a version, so a run that planned the key absent reads it
+    // once more right before creating it: a key another run created meanwhile is adopted, and
+    // concurrent onboardings end with one version.
+    if let Ok(Some(facts)) = read_key(ctx, vault, &spec.key).await {
+        check_key(spec, &facts)?;
+        let report = StepReport::new(StepKind::Key, Outcome::Adopted, facts.kid.clone())
+            .detail("created by another run while this one was running; this run adds no version");
         return Ok((facts, report));
     }
     ctx.reporter

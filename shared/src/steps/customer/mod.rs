@@ -4,6 +4,7 @@
 //! plans from what the plan read (a [`crate::output::PlannedStep`]) and applies that decision.
 
 pub mod grant;
+pub mod grants;
 pub mod handoff;
 pub mod key;
 pub mod service_principal;

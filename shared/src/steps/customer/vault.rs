@@ -77,6 +77,19 @@ pub fn check_vault(
     model: PermissionModel,
 ) -> Result<VaultFixes, Refusal> {
     let name = &spec.vault;
+    // A vault still being set up (keyvault-mgmt VaultProvisioningState: Succeeded,
+    // RegisteringDns) cannot take keys yet.
+    if let Some(state) = vault
+        .properties
+        .provisioning_state
+        .as_deref()
+        .filter(|s| !s.eq_ignore_ascii_case("Succeeded"))
+    {
+        return Err(Refusal::new(format!(
+            "vault {name} is not ready yet: its provisioningState is {state}"
+        ))
+        .hint("wait a minute for Azure to finish setting it up, then re-run the same command"));
+    }
     if !vault
         .properties
         .tenant_id

@@ -3,12 +3,11 @@
 //! end of `onboard` and by `status`. A check the signed-in principal may not make is `unknown`,
 //! with the role that would let it.
 
-use super::grant::{policy_permissions, role_name};
+use super::grants::{self, FoundGrant};
 use super::key::{KeyFacts, needed_ops};
-use crate::clients::arm::role_definitions::{builtin, role_definition_guid};
 use crate::clients::arm::vaults::Vault;
 use crate::context::Ctx;
-use crate::documents::{EncryptionTarget, Handoff, PermissionModel};
+use crate::documents::Handoff;
 use crate::http::HttpError;
 use crate::output::Check;
 use url::Url;
@@ -17,8 +16,16 @@ fn forbidden(e: &HttpError) -> bool {
     e.status() == Some(403)
 }
 
+/// The checks of an onboarding, and every grant of the provider's service principal found on
+/// the key.
+#[derive(Debug, Clone)]
+pub struct Verification {
+    pub checks: Vec<Check>,
+    pub grants: Vec<FoundGrant>,
+}
+
 /// Checks every item of an onboarding described by `handoff`.
-pub async fn run(ctx: &Ctx, handoff: &Handoff) -> anyhow::Result<Vec<Check>> {
+pub async fn run(ctx: &Ctx, handoff: &Handoff) -> anyhow::Result<Verification> {
     let mut checks = vec![service_principal(ctx, handoff).await?];
     let vault_id = handoff.vault_id();
     let vault = match ctx.arm.vault(&vault_id).await {
@@ -32,7 +39,10 @@ pub async fn run(ctx: &Ctx, handoff: &Handoff) -> anyhow::Result<Vec<Check>> {
                 false,
                 format!("{vault_id} does not exist: re-run onboard (or --recover it)"),
             ));
-            return Ok(checks);
+            return Ok(Verification {
+                checks,
+                grants: Vec::new(),
+            });
         }
         Err(e) if forbidden(&e) => {
             checks.push(Check::unknown(
@@ -52,8 +62,9 @@ pub async fn run(ctx: &Ctx, handoff: &Handoff) -> anyhow::Result<Vec<Check>> {
         .and_then(|u| Url::parse(u).ok())
         .unwrap_or_else(|| handoff.key.vault_url());
     checks.push(key_check(ctx, handoff, &url).await?);
-    checks.push(grant_check(ctx, handoff, vault.as_ref()).await?);
-    Ok(checks)
+    let (grant, grants) = grant_check(ctx, handoff, vault.as_ref()).await?;
+    checks.push(grant);
+    Ok(Verification { checks, grants })
 }
 
 async fn service_principal(ctx: &Ctx, handoff: &Handoff) -> anyhow::Result<Check> {
@@ -152,79 +163,52 @@ async fn key_check(ctx: &Ctx, handoff: &Handoff, url: &Url) -> anyhow::Result<Ch
     })
 }
 
-async fn grant_check(ctx: &Ctx, handoff: &Handoff, vault: Option<&Vault>) -> anyhow::Result<Check> {
+async fn grant_check(
+    ctx: &Ctx,
+    handoff: &Handoff,
+    vault: Option<&Vault>,
+) -> anyhow::Result<(Check, Vec<FoundGrant>)> {
     let target = handoff.target;
-    let sp_id = handoff.service_principal_object_id;
-    Ok(match handoff.permission_model {
-        PermissionModel::Rbac => match &handoff.role_assignment_id {
-            None => Check::new("grant", false, "the handoff names no role assignment"),
-            Some(id) => match ctx.arm.role_assignment_by_id(&id.to_string()).await {
-                Ok(Some(ra))
-                    if ra
-                        .properties
-                        .principal_id
-                        .eq_ignore_ascii_case(&sp_id.to_string()) =>
-                {
-                    let role = role_definition_guid(&ra.properties.role_definition_id);
-                    let expected = target != EncryptionTarget::Cosmos
-                        || role.eq_ignore_ascii_case(
-                            builtin::KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER,
-                        );
-                    Check::new(
-                        "grant",
-                        expected,
-                        format!(
-                            "{} for service principal {sp_id} at {}",
-                            role_name(target),
-                            ra.properties.scope.clone().unwrap_or_default()
-                        ),
-                    )
-                }
-                Ok(Some(ra)) => Check::new(
+    let sp = handoff.service_principal_object_id;
+    let found = match grants::find(ctx, &handoff.key_id(), vault, &sp, handoff.permission_model)
+        .await
+    {
+        Ok(found) => found,
+        Err(e) if forbidden(&e) => {
+            return Ok((
+                Check::unknown(
                     "grant",
-                    false,
-                    format!(
-                        "{} is for principal {}, not {sp_id}",
-                        ra.id, ra.properties.principal_id
-                    ),
+                    "you may not read the role assignments and role definitions on the key: the Reader role on the vault lets status check it",
                 ),
-                Ok(None) => Check::new(
-                    "grant",
-                    false,
-                    format!(
-                        "role assignment {id} does not exist (revoked?): the provider's service has no access to the key"
-                    ),
-                ),
-                Err(e) if forbidden(&e) => Check::unknown(
-                    "grant",
-                    "you may not read role assignments on the key: the Reader role on the vault lets status check it",
-                ),
-                Err(e) => return Err(e.into()),
-            },
-        },
-        PermissionModel::AccessPolicy => match vault {
-            None => Check::unknown(
-                "grant",
-                "you may not read the vault's access policies: the Reader role on the vault lets status check it",
+                Vec::new(),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let needed = grants::needed(target).join("/");
+    let through: Vec<String> = found
+        .iter()
+        .filter(|g| g.suffices(target))
+        .map(FoundGrant::describe)
+        .collect();
+    let check = if through.is_empty() {
+        let partial: Vec<String> = found.iter().map(FoundGrant::describe).collect();
+        let mut detail = format!(
+            "service principal {sp} holds no grant that allows {needed} on the key (revoked?): the provider's service has no access to it"
+        );
+        if !partial.is_empty() {
+            detail.push_str(&format!("; it holds only {}", partial.join("; ")));
+        }
+        Check::new("grant", false, detail)
+    } else {
+        Check::new(
+            "grant",
+            true,
+            format!(
+                "service principal {sp} may {needed} through {}",
+                through.join("; ")
             ),
-            Some(vault) => {
-                let wanted = policy_permissions(target);
-                let present = vault.properties.access_policies.iter().any(|p| {
-                    p.object_id.eq_ignore_ascii_case(&sp_id.to_string()) && p.allows_keys(&wanted)
-                });
-                Check::new(
-                    "grant",
-                    present,
-                    if present {
-                        format!("access policy keys {} for {sp_id}", wanted.join("/"))
-                    } else {
-                        format!(
-                            "no access policy with keys {} for {sp_id} (revoked?)",
-                            wanted.join("/")
-                        )
-                    },
-                )
-            }
-        },
-    })
+        )
+    };
+    Ok((check, found))
 }
