@@ -7,6 +7,7 @@
 pub mod atlas;
 pub mod identities;
 pub mod onboard;
+pub mod private_endpoints;
 pub mod revoke;
 pub mod setup;
 pub mod status;

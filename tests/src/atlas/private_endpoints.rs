@@ -143,7 +143,8 @@ pub fn advance(state: &mut State, project_id: &str) {
                             crate::state::resource_id(&s, &rg, "Microsoft.KeyVault/vaults", &vault)
                         })
                         .unwrap_or_default();
-                    let pe_name = format!("atlas-ear-{}", e.id);
+                    // Atlas's endpoint names carry the project, so the vault's owner can tell whose it is.
+                    let pe_name = format!("atlas-{project_id}-{}", e.id);
                     let name = format!("{pe_name}.{}", uuid::Uuid::new_v4());
                     let pe_id = format!(
                         "/subscriptions/{ATLAS_AZURE_SUBSCRIPTION}/resourceGroups/atlas-ear-{project_id}/providers/Microsoft.Network/privateEndpoints/{pe_name}"
