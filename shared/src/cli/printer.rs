@@ -477,12 +477,13 @@ impl Reporter for Printer {
 /// Sets up logging to stderr, without colour codes unless stderr is a terminal. `-v` shows
 /// what the run does (info), `-vv` debug, `-vvv` trace; `XTCMK_LOG` overrides. Secrets are never
 /// logged.
-pub fn init_logging(verbose: u8) {
-    let default = match verbose {
-        0 => "warn",
-        1 => "info,xtcmk=info",
-        2 => "info,xtcmk=debug",
-        _ => "debug,xtcmk=trace",
+pub fn init_logging(verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "warn,xtcmk=debug",
+        (false, 2) => "info,xtcmk=trace",
+        _ => "trace",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("XTCMK_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
