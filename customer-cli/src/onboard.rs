@@ -101,24 +101,25 @@ pub struct Args {
 
 fn spec(args: &Args, global: &GlobalArgs) -> anyhow::Result<OnboardSpec> {
     let cloud = global.cloud()?;
-    let (app_id, app_display_name, consent_url, invited_for) = match (&args.invitation, &args.app_id) {
-        (Some(path), _) => {
-            let inv = Invitation::read_from_file("--invitation", path, &cloud)?;
-            let target = inv.target();
-            (
-                inv.app_id,
-                Some(inv.app_display_name),
-                Some(inv.admin_consent_url),
-                Some(target),
-            )
-        }
-        (None, Some(id)) => (AppId::parse_field("--app-id", id)?, None, None, None),
-        (None, None) => {
-            return Err(UsageError::new("name the provider's app")
-                .hint("pass --invitation FILE (from the provider) or --app-id GUID")
-                .into());
-        }
-    };
+    let (app_id, app_display_name, consent_url, invited_for) =
+        match (&args.invitation, &args.app_id) {
+            (Some(path), _) => {
+                let inv = Invitation::read_from_file("--invitation", path, &cloud)?;
+                let target = inv.target();
+                (
+                    inv.app_id,
+                    Some(inv.app_display_name),
+                    Some(inv.admin_consent_url),
+                    Some(target),
+                )
+            }
+            (None, Some(id)) => (AppId::parse_field("--app-id", id)?, None, None, None),
+            (None, None) => {
+                return Err(UsageError::new("name the provider's app")
+                    .hint("pass --invitation FILE (from the provider) or --app-id GUID")
+                    .into());
+            }
+        };
     // An Atlas invitation names the app Atlas reaches the key through; its grant must be Atlas's.
     let target = match (args.target, invited_for) {
         (Some(asked), Some(invited)) if asked != invited => {
@@ -127,7 +128,10 @@ fn spec(args: &Args, global: &GlobalArgs) -> anyhow::Result<OnboardSpec> {
                 asked.as_str(),
                 invited.as_str()
             ))
-            .hint(format!("omit --for (the invitation says {})", invited.as_str()))
+            .hint(format!(
+                "omit --for (the invitation says {})",
+                invited.as_str()
+            ))
             .into());
         }
         (Some(asked), _) => asked,

@@ -58,7 +58,10 @@ pub struct Args {
     pub auth: AuthArgs,
 }
 
-fn vault(args: &Args, global: &GlobalArgs) -> anyhow::Result<(ResourceId, Option<xtcmk::TenantId>)> {
+fn vault(
+    args: &Args,
+    global: &GlobalArgs,
+) -> anyhow::Result<(ResourceId, Option<xtcmk::TenantId>)> {
     let cloud = global.cloud()?;
     if let Some(path) = &args.handoff {
         let h = Handoff::read_from_file("--handoff", path, &cloud)?;
@@ -80,7 +83,10 @@ fn vault(args: &Args, global: &GlobalArgs) -> anyhow::Result<(ResourceId, Option
 pub async fn run(args: Args, global: &GlobalArgs, printer: Arc<Printer>) -> anyhow::Result<()> {
     let (vault_id, tenant) = vault(&args, global)?;
     let choice = if args.approve_atlas {
-        let path = args.invitation.as_ref().expect("clap requires --invitation");
+        let path = args
+            .invitation
+            .as_ref()
+            .expect("clap requires --invitation");
         let inv = Invitation::read_from_file("--invitation", path, &global.cloud()?)?;
         match inv.atlas {
             Some(a) => Choice::ApproveAtlas(a.group_id),
@@ -123,7 +129,12 @@ pub async fn run(args: Args, global: &GlobalArgs, printer: Arc<Printer>) -> anyh
         printer.confirm("Proceed?", args.yes).await?;
         private_endpoints::apply(&ctx, plan).await?.1
     };
-    printer.json(&printer.report_document().field("vault", vault_id.to_string()).field("connections", &rows));
+    printer.json(
+        &printer
+            .report_document()
+            .field("vault", vault_id.to_string())
+            .field("connections", &rows),
+    );
     printer.text(format!(
         "private endpoint connections of vault {}:",
         vault_id.name()

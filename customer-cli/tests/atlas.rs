@@ -26,7 +26,12 @@ fn atlas_invitation(w: &World, mode: AccessMode) -> String {
         provider_tenant_id: PROVIDER_TENANT_ID.parse().unwrap(),
         app_id: app,
         app_display_name: "MongoDB Atlas".into(),
-        admin_consent_url: admin_consent_url(w.sim.cloud(), &ConsentTenant::Organizations, &app, None),
+        admin_consent_url: admin_consent_url(
+            w.sim.cloud(),
+            &ConsentTenant::Organizations,
+            &app,
+            None,
+        ),
         redirect_uri_registered: false,
         next_command: onboard_command_for("public", "invitation.json", EncryptionTarget::Atlas),
         atlas: Some(AtlasInvitation {
@@ -52,7 +57,12 @@ fn steps(stdout: &str) -> Vec<(String, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| (s["step"].as_str().unwrap().into(), s["outcome"].as_str().unwrap().into()))
+        .map(|s| {
+            (
+                s["step"].as_str().unwrap().into(),
+                s["outcome"].as_str().unwrap().into(),
+            )
+        })
         .collect()
 }
 
@@ -70,11 +80,18 @@ fn an_atlas_invitation_installs_atlas_own_app_and_grants_encrypt_decrypt() {
     assert_eq!(done.code, 0, "{}", done.shown());
     let realized: Vec<(String, String)> = steps(&planned.stdout)
         .into_iter()
-        .map(|(s, o)| (s, o.replace("would-create", "created").replace("would-update", "updated")))
+        .map(|(s, o)| {
+            (
+                s,
+                o.replace("would-create", "created")
+                    .replace("would-update", "updated"),
+            )
+        })
         .collect();
     assert_eq!(realized, steps(&done.stdout), "the plan is the truth");
     assert!(steps(&done.stdout).iter().any(|(s, _)| s == "atlas-role"));
-    let handoff: Value = serde_json::from_str(&std::fs::read_to_string(w.handoff_path()).unwrap()).unwrap();
+    let handoff: Value =
+        serde_json::from_str(&std::fs::read_to_string(w.handoff_path()).unwrap()).unwrap();
     assert_eq!(handoff["target"], "atlas");
     assert_eq!(handoff["appId"], xtcmk::atlas::ATLAS_AZURE_APP_ID);
     let sp = {
@@ -83,11 +100,19 @@ fn an_atlas_invitation_installs_atlas_own_app_and_grants_encrypt_decrypt() {
             .service_principal(&CUSTOMER_TENANT_ID.parse().unwrap(), &atlas_app_id())
             .map(|sp| sp.id.to_string())
     };
-    assert_eq!(handoff["servicePrincipalObjectId"].as_str(), sp.as_deref(), "Atlas's app is installed");
+    assert_eq!(
+        handoff["servicePrincipalObjectId"].as_str(),
+        sp.as_deref(),
+        "Atlas's app is installed"
+    );
     // `--for cosmos` contradicts an Atlas invitation.
     let out = w.run(&onboard(&w, &inv, &["--yes", "--for", "cosmos"]));
     assert_eq!(out.code, 2, "{}", out.shown());
-    assert!(out.stderr.contains("contradicts the invitation"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("contradicts the invitation"),
+        "{}",
+        out.stderr
+    );
 }
 
 fn world_with_requests() -> (World, String, String, String) {
@@ -133,26 +158,70 @@ fn connections_are_listed_with_who_asked_and_only_atlas_requests_are_approved() 
     let vault_id = w.vault_id();
     let out = w.run(&pe_args(&w, &[]));
     assert_eq!(out.code, 0, "{}", out.shown());
-    assert!(out.stdout.contains(&atlas_name) && out.stdout.contains(&other), "{}", out.stdout);
-    assert!(out.stdout.contains("requested by /subscriptions/40000000"), "{}", out.stdout);
-    assert!(out.stdout.contains("message: please let me in"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(&atlas_name) && out.stdout.contains(&other),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("requested by /subscriptions/40000000"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("message: please let me in"),
+        "{}",
+        out.stdout
+    );
 
     let mark = w.sim.log().mark();
     let mut dry = vec!["--output".to_string(), "json".to_string()];
-    dry.extend(pe_args(&w, &["--approve-atlas", "--invitation", &inv, "--dry-run"]));
+    dry.extend(pe_args(
+        &w,
+        &["--approve-atlas", "--invitation", &inv, "--dry-run"],
+    ));
     let out = w.run(&dry);
     assert_eq!(out.code, 0, "{}", out.shown());
-    assert_eq!(steps(&out.stdout), vec![("endpoint-connection".into(), "would-update".into())]);
-    assert!(w.sim.log().since(mark).iter().all(|e| !e.is_effective_write()));
+    assert_eq!(
+        steps(&out.stdout),
+        vec![("endpoint-connection".into(), "would-update".into())]
+    );
+    assert!(
+        w.sim
+            .log()
+            .since(mark)
+            .iter()
+            .all(|e| !e.is_effective_write())
+    );
 
     let mut real = vec!["--output".to_string(), "json".to_string()];
-    real.extend(pe_args(&w, &["--approve-atlas", "--invitation", &inv, "--yes"]));
+    real.extend(pe_args(
+        &w,
+        &["--approve-atlas", "--invitation", &inv, "--yes"],
+    ));
     let out = w.run(&real);
     assert_eq!(out.code, 0, "{}", out.shown());
-    assert_eq!(steps(&out.stdout), vec![("endpoint-connection".into(), "updated".into())]);
+    assert_eq!(
+        steps(&out.stdout),
+        vec![("endpoint-connection".into(), "updated".into())]
+    );
     let state = w.sim.state();
-    assert_eq!(status(&state, &format!("{vault_id}/privateEndpointConnections/{atlas_name}")).as_deref(), Some("Approved"));
-    assert_eq!(status(&state, &format!("{vault_id}/privateEndpointConnections/{other}")).as_deref(), Some("Pending"));
+    assert_eq!(
+        status(
+            &state,
+            &format!("{vault_id}/privateEndpointConnections/{atlas_name}")
+        )
+        .as_deref(),
+        Some("Approved")
+    );
+    assert_eq!(
+        status(
+            &state,
+            &format!("{vault_id}/privateEndpointConnections/{other}")
+        )
+        .as_deref(),
+        Some("Pending")
+    );
 }
 
 #[test]
@@ -161,23 +230,44 @@ fn one_connection_by_name_and_the_refusals() {
     let vault_id = w.vault_id();
     let out = w.run(&pe_args(&w, &["--approve", "no-such-connection", "--yes"]));
     assert_eq!(out.code, 1, "{}", out.shown());
-    assert!(out.stderr.contains("--approve") && out.stderr.contains(&atlas_name), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("--approve") && out.stderr.contains(&atlas_name),
+        "{}",
+        out.stderr
+    );
     let out = w.run(&pe_args(&w, &["--reject", &other, "--yes"]));
     assert_eq!(out.code, 0, "{}", out.shown());
     assert_eq!(
-        status(&w.sim.state(), &format!("{vault_id}/privateEndpointConnections/{other}")).as_deref(),
+        status(
+            &w.sim.state(),
+            &format!("{vault_id}/privateEndpointConnections/{other}")
+        )
+        .as_deref(),
         Some("Rejected")
     );
     let out = w.run(&pe_args(&w, &["--approve", &other, "--yes"]));
-    assert_eq!(out.code, 1, "a rejected connection cannot be approved: {}", out.shown());
-    assert!(out.stderr.contains("cannot be approved again"), "{}", out.stderr);
+    assert_eq!(
+        out.code,
+        1,
+        "a rejected connection cannot be approved: {}",
+        out.shown()
+    );
+    assert!(
+        out.stderr.contains("cannot be approved again"),
+        "{}",
+        out.stderr
+    );
     let out = w.run(&pe_args(&w, &["--approve", &atlas_name]));
     assert_eq!(out.code, 2, "no terminal and no --yes: {}", out.shown());
     let out = w.run(&pe_args(&w, &["--approve", &atlas_name, "--yes"]));
     assert_eq!(out.code, 0, "{}", out.shown());
     let out = w.run(&pe_args(&w, &["--approve", &atlas_name, "--yes"]));
     assert_eq!(out.code, 0, "{}", out.shown());
-    assert!(out.stdout.contains("unchanged"), "a re-run changes nothing: {}", out.stdout);
+    assert!(
+        out.stdout.contains("unchanged"),
+        "a re-run changes nothing: {}",
+        out.stdout
+    );
 
     // --approve-atlas needs an Atlas invitation: a Cosmos DB one names no project.
     let cosmos = w.dir.path().join("cosmos-invitation.json");
@@ -187,13 +277,30 @@ fn one_connection_by_name_and_the_refusals() {
         provider_tenant_id: PROVIDER_TENANT_ID.parse().unwrap(),
         app_id: app,
         app_display_name: APP_NAME.into(),
-        admin_consent_url: admin_consent_url(w.sim.cloud(), &ConsentTenant::Organizations, &app, None),
+        admin_consent_url: admin_consent_url(
+            w.sim.cloud(),
+            &ConsentTenant::Organizations,
+            &app,
+            None,
+        ),
         redirect_uri_registered: false,
         next_command: "xtcmk-customer onboard --invitation invitation.json".into(),
         atlas: None,
     };
     std::fs::write(&cosmos, doc.to_json()).unwrap();
-    let out = w.run(&pe_args(&w, &["--approve-atlas", "--invitation", cosmos.to_str().unwrap(), "--yes"]));
+    let out = w.run(&pe_args(
+        &w,
+        &[
+            "--approve-atlas",
+            "--invitation",
+            cosmos.to_str().unwrap(),
+            "--yes",
+        ],
+    ));
     assert_eq!(out.code, 1, "{}", out.shown());
-    assert!(out.stderr.contains("names no Atlas project"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("names no Atlas project"),
+        "{}",
+        out.stderr
+    );
 }

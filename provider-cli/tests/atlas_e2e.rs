@@ -41,8 +41,14 @@ impl E2e {
 
     fn provider_env(&self) -> Vec<(String, String)> {
         let mut env = self.sim.env_as_user(PROVIDER, PROVIDER_ADMIN);
-        env.push(("MONGODB_ATLAS_PUBLIC_API_KEY".into(), ATLAS_PUBLIC_KEY.into()));
-        env.push(("MONGODB_ATLAS_PRIVATE_API_KEY".into(), ATLAS_PRIVATE_KEY.into()));
+        env.push((
+            "MONGODB_ATLAS_PUBLIC_API_KEY".into(),
+            ATLAS_PUBLIC_KEY.into(),
+        ));
+        env.push((
+            "MONGODB_ATLAS_PRIVATE_API_KEY".into(),
+            ATLAS_PRIVATE_KEY.into(),
+        ));
         env
     }
 
@@ -66,24 +72,58 @@ impl E2e {
     /// `xtcmk-provider setup`, then the Atlas invitation for its app; returns the app id.
     fn provider_app_invitation(&self) -> String {
         let out = self.provider(&[
-            "--output", "json", "setup", "--tenant", PROVIDER_TENANT_ID, "--subscription", PROVIDER_SUBSCRIPTION_ID,
-            "--resource-group", PROVIDER_RESOURCE_GROUP, "--location", LOCATION, "--app-name", "Contoso Atlas",
-            "--identity-name", "uami-atlas", "--invitation-out", &self.file("setup-invitation.json"),
+            "--output",
+            "json",
+            "setup",
+            "--tenant",
+            PROVIDER_TENANT_ID,
+            "--subscription",
+            PROVIDER_SUBSCRIPTION_ID,
+            "--resource-group",
+            PROVIDER_RESOURCE_GROUP,
+            "--location",
+            LOCATION,
+            "--app-name",
+            "Contoso Atlas",
+            "--identity-name",
+            "uami-atlas",
+            "--invitation-out",
+            &self.file("setup-invitation.json"),
         ]);
         Self::ok(&out);
         let doc: Value = serde_json::from_str(&out.stdout).unwrap();
         let app = doc["appId"].as_str().unwrap().to_string();
         Self::ok(&self.provider(&[
-            "atlas", "invite", "--app-id", &app, "--group-id", GROUP, "--invitation-out", &self.file("invitation.json"),
+            "atlas",
+            "invite",
+            "--app-id",
+            &app,
+            "--group-id",
+            GROUP,
+            "--invitation-out",
+            &self.file("invitation.json"),
         ]));
         app
     }
 
     fn onboard(&self) -> BinOutput {
         self.customer(&[
-            "onboard", "--invitation", &self.file("invitation.json"), "--subscription", CUSTOMER_SUBSCRIPTION_ID,
-            "--resource-group", CUSTOMER_RESOURCE_GROUP, "--location", LOCATION, "--vault", VAULT, "--key", KEY,
-            "--handoff-out", &self.file("handoff.json"), "--yes",
+            "onboard",
+            "--invitation",
+            &self.file("invitation.json"),
+            "--subscription",
+            CUSTOMER_SUBSCRIPTION_ID,
+            "--resource-group",
+            CUSTOMER_RESOURCE_GROUP,
+            "--location",
+            LOCATION,
+            "--vault",
+            VAULT,
+            "--key",
+            KEY,
+            "--handoff-out",
+            &self.file("handoff.json"),
+            "--yes",
         ])
     }
 
@@ -93,7 +133,8 @@ impl E2e {
 
     fn ear(&self) -> Value {
         let mut state = self.sim.state();
-        xtcmk_sim::atlas::encryption_at_rest::refresh(self.sim.shared(), &mut state, GROUP).unwrap()["azureKeyVault"]
+        xtcmk_sim::atlas::encryption_at_rest::refresh(self.sim.shared(), &mut state, GROUP).unwrap()
+            ["azureKeyVault"]
             .clone()
     }
 
@@ -111,7 +152,11 @@ impl E2e {
             if allowed.contains(&name.as_str()) {
                 continue;
             }
-            assert!(!text.contains(secret), "{} holds the secret", path.display());
+            assert!(
+                !text.contains(secret),
+                "{} holds the secret",
+                path.display()
+            );
         }
     }
 }
@@ -127,7 +172,8 @@ fn versioned(key_identifier: &str) -> bool {
 fn secret_mode_from_invitation_to_valid_with_no_secret_anywhere_else() {
     let e = E2e::start();
     let app = e.provider_app_invitation();
-    let inv: Value = serde_json::from_str(&std::fs::read_to_string(e.file("invitation.json")).unwrap()).unwrap();
+    let inv: Value =
+        serde_json::from_str(&std::fs::read_to_string(e.file("invitation.json")).unwrap()).unwrap();
     assert_eq!(inv["schemaVersion"], 2);
     assert_eq!(inv["atlas"]["mode"], "secret");
     assert!(inv["nextCommand"].as_str().unwrap().contains("--for atlas"));
@@ -135,20 +181,46 @@ fn secret_mode_from_invitation_to_valid_with_no_secret_anywhere_else() {
     let out = e.onboard();
     E2e::ok(&out);
     let handoff = e.handoff();
-    assert_eq!(handoff["target"], "atlas", "the invitation decides the target");
+    assert_eq!(
+        handoff["target"], "atlas",
+        "the invitation decides the target"
+    );
     assert_eq!(handoff["appId"], app);
     assert_eq!(handoff["keyVersion"].as_str().unwrap().len(), 32);
     assert!(handoff["servicePrincipalObjectId"].is_string());
 
     // The secret goes to a file of mode 0600, then only to Atlas.
     E2e::ok(&e.provider(&[
-        "atlas", "secret", "create", "--app-id", &app, "--group-id", GROUP, "--out", &e.file("atlas.secret"),
+        "atlas",
+        "secret",
+        "create",
+        "--app-id",
+        &app,
+        "--group-id",
+        GROUP,
+        "--out",
+        &e.file("atlas.secret"),
     ]));
-    let secret = std::fs::read_to_string(e.file("atlas.secret")).unwrap().trim().to_string();
-    assert_eq!(e.sim.log().count("POST", "/v1.0/applications*/addPassword"), 1);
+    let secret = std::fs::read_to_string(e.file("atlas.secret"))
+        .unwrap()
+        .trim()
+        .to_string();
+    assert_eq!(
+        e.sim.log().count("POST", "/v1.0/applications*/addPassword"),
+        1
+    );
     let out = e.provider(&[
-        "-vv", "--output", "json", "atlas", "enable", "--handoff", &e.file("handoff.json"), "--group-id", GROUP,
-        "--secret-from", &e.file("atlas.secret"),
+        "-vv",
+        "--output",
+        "json",
+        "atlas",
+        "enable",
+        "--handoff",
+        &e.file("handoff.json"),
+        "--group-id",
+        GROUP,
+        "--secret-from",
+        &e.file("atlas.secret"),
     ]);
     E2e::ok(&out);
     let doc: Value = serde_json::from_str(&out.stdout).unwrap();
@@ -157,7 +229,14 @@ fn secret_mode_from_invitation_to_valid_with_no_secret_anywhere_else() {
     assert_eq!(ear["valid"], true);
     assert_eq!(ear["tenantID"], CUSTOMER_TENANT_ID, "the key's tenant");
     assert!(versioned(ear["keyIdentifier"].as_str().unwrap()), "{ear}");
-    assert_eq!(ear["keyIdentifier"].as_str().unwrap(), format!("{}/{}", handoff["keyUri"].as_str().unwrap(), handoff["keyVersion"].as_str().unwrap()));
+    assert_eq!(
+        ear["keyIdentifier"].as_str().unwrap(),
+        format!(
+            "{}/{}",
+            handoff["keyUri"].as_str().unwrap(),
+            handoff["keyVersion"].as_str().unwrap()
+        )
+    );
 
     let out = e.provider(&["-vv", "atlas", "status", "--group-id", GROUP]);
     E2e::ok(&out);
@@ -171,20 +250,48 @@ fn secret_mode_from_invitation_to_valid_with_no_secret_anywhere_else() {
 fn role_mode_with_atlas_own_app_and_no_secret_at_all() {
     let e = E2e::start();
     E2e::ok(&e.provider(&[
-        "atlas", "invite", "--atlas-app", "--tenant", PROVIDER_TENANT_ID, "--group-id", GROUP,
-        "--invitation-out", &e.file("invitation.json"),
+        "atlas",
+        "invite",
+        "--atlas-app",
+        "--tenant",
+        PROVIDER_TENANT_ID,
+        "--group-id",
+        GROUP,
+        "--invitation-out",
+        &e.file("invitation.json"),
     ]));
     let out = e.onboard();
     E2e::ok(&out);
     let handoff = e.handoff();
-    assert_eq!(handoff["appId"], xtcmk::atlas::ATLAS_AZURE_APP_ID, "Atlas's app was installed");
+    assert_eq!(
+        handoff["appId"],
+        xtcmk::atlas::ATLAS_AZURE_APP_ID,
+        "Atlas's app was installed"
+    );
     let out = e.provider(&[
-        "--output", "json", "atlas", "register-access", "--handoff", &e.file("handoff.json"), "--group-id", GROUP,
+        "--output",
+        "json",
+        "atlas",
+        "register-access",
+        "--handoff",
+        &e.file("handoff.json"),
+        "--group-id",
+        GROUP,
     ]);
     E2e::ok(&out);
-    let role = serde_json::from_str::<Value>(&out.stdout).unwrap()["roleId"].as_str().unwrap().to_string();
+    let role = serde_json::from_str::<Value>(&out.stdout).unwrap()["roleId"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let out = e.provider(&[
-        "atlas", "enable", "--handoff", &e.file("handoff.json"), "--group-id", GROUP, "--role-id", &role,
+        "atlas",
+        "enable",
+        "--handoff",
+        &e.file("handoff.json"),
+        "--group-id",
+        GROUP,
+        "--role-id",
+        &role,
     ]);
     E2e::ok(&out);
     assert!(out.stdout.contains("valid: true"), "{}", out.shown());
@@ -193,8 +300,19 @@ fn role_mode_with_atlas_own_app_and_no_secret_at_all() {
     assert_eq!(ear["roleId"], role);
     assert!(ear.get("clientID").is_none() && ear.get("tenantID").is_none());
     // No secret exists anywhere: none added to any app, none held by Atlas.
-    assert!(e.sim.state().atlas.project(GROUP).unwrap().azure_secret_sha256.is_none());
-    assert_eq!(e.sim.log().count("POST", "/v1.0/applications*/addPassword"), 0);
+    assert!(
+        e.sim
+            .state()
+            .atlas
+            .project(GROUP)
+            .unwrap()
+            .azure_secret_sha256
+            .is_none()
+    );
+    assert_eq!(
+        e.sim.log().count("POST", "/v1.0/applications*/addPassword"),
+        0
+    );
     let state = e.sim.state();
     let secrets: usize = state
         .tenants
@@ -212,9 +330,23 @@ fn private_endpoints_approved_by_the_customer_a_rejection_explained_and_disable_
     e.provider_app_invitation();
     E2e::ok(&e.onboard());
     E2e::ok(&e.provider(&[
-        "atlas", "enable", "--handoff", &e.file("handoff.json"), "--group-id", GROUP, "--private-networking",
+        "atlas",
+        "enable",
+        "--handoff",
+        &e.file("handoff.json"),
+        "--group-id",
+        GROUP,
+        "--private-networking",
     ]));
-    let out = e.provider(&["atlas", "private-endpoint", "add", "--group-id", GROUP, "--region", "westeurope"]);
+    let out = e.provider(&[
+        "atlas",
+        "private-endpoint",
+        "add",
+        "--group-id",
+        GROUP,
+        "--region",
+        "westeurope",
+    ]);
     E2e::ok(&out);
     // The exact command the provider printed, run by the customer.
     let line = out
@@ -229,13 +361,29 @@ fn private_endpoints_approved_by_the_customer_a_rejection_explained_and_disable_
     let out = e.customer(&args);
     E2e::ok(&out);
     assert!(out.stdout.contains("Approved"), "{}", out.shown());
-    let out = e.provider(&["--output", "json", "atlas", "private-endpoint", "status", "--group-id", GROUP]);
+    let out = e.provider(&[
+        "--output",
+        "json",
+        "atlas",
+        "private-endpoint",
+        "status",
+        "--group-id",
+        GROUP,
+    ]);
     E2e::ok(&out);
     let doc: Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(doc["endpoints"][0]["status"], "ACTIVE", "{doc}");
 
     // A second region, approved with --approve-atlas; another requester's connection stays pending.
-    E2e::ok(&e.provider(&["atlas", "private-endpoint", "add", "--group-id", GROUP, "--region", "uksouth"]));
+    E2e::ok(&e.provider(&[
+        "atlas",
+        "private-endpoint",
+        "add",
+        "--group-id",
+        GROUP,
+        "--region",
+        "uksouth",
+    ]));
     let vault_id = {
         let state = e.sim.state();
         state.vault(VAULT).unwrap().id.clone()
@@ -248,24 +396,56 @@ fn private_endpoints_approved_by_the_customer_a_rejection_explained_and_disable_
         "please let me in",
     );
     let out = e.customer(&[
-        "private-endpoints", "--handoff", &e.file("handoff.json"), "--approve-atlas", "--invitation",
-        &e.file("invitation.json"), "--yes",
+        "private-endpoints",
+        "--handoff",
+        &e.file("handoff.json"),
+        "--approve-atlas",
+        "--invitation",
+        &e.file("invitation.json"),
+        "--yes",
     ]);
     E2e::ok(&out);
-    assert!(out.stderr.contains("left pending: someone-else.0f7c"), "{}", out.shown());
+    assert!(
+        out.stderr.contains("left pending: someone-else.0f7c"),
+        "{}",
+        out.shown()
+    );
     let conns = xtcmk_sim::arm::private_endpoint_connections::status(
         &e.sim.state(),
         &format!("{vault_id}/privateEndpointConnections/someone-else.0f7c"),
     );
     assert_eq!(conns.as_deref(), Some("Pending"), "never others");
-    let out = e.provider(&["--output", "json", "atlas", "private-endpoint", "status", "--group-id", GROUP]);
+    let out = e.provider(&[
+        "--output",
+        "json",
+        "atlas",
+        "private-endpoint",
+        "status",
+        "--group-id",
+        GROUP,
+    ]);
     let doc: Value = serde_json::from_str(&out.stdout).unwrap();
-    let states: Vec<&str> = doc["endpoints"].as_array().unwrap().iter().map(|x| x["status"].as_str().unwrap()).collect();
+    let states: Vec<&str> = doc["endpoints"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["status"].as_str().unwrap())
+        .collect();
     assert_eq!(states, vec!["ACTIVE", "ACTIVE"], "{doc}");
 
     // The customer rejects one: the provider sees PENDING_RECREATION and what it means.
-    let name = doc["endpoints"][1]["connectionName"].as_str().unwrap().to_string();
-    E2e::ok(&e.customer(&["private-endpoints", "--handoff", &e.file("handoff.json"), "--reject", &name, "--yes"]));
+    let name = doc["endpoints"][1]["connectionName"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    E2e::ok(&e.customer(&[
+        "private-endpoints",
+        "--handoff",
+        &e.file("handoff.json"),
+        "--reject",
+        &name,
+        "--yes",
+    ]));
     let out = e.provider(&["atlas", "private-endpoint", "status", "--group-id", GROUP]);
     E2e::ok(&out);
     assert!(out.stdout.contains("PENDING_RECREATION"), "{}", out.stdout);
@@ -274,8 +454,19 @@ fn private_endpoints_approved_by_the_customer_a_rejection_explained_and_disable_
     // Disable follows Atlas's order: refused while endpoints exist, then done.
     let out = e.provider(&["atlas", "disable", "--group-id", GROUP]);
     assert_eq!(out.code, 1, "{}", out.shown());
-    assert!(out.stderr.contains("private-endpoint remove --group-id"), "{}", out.stderr);
-    E2e::ok(&e.provider(&["atlas", "private-endpoint", "remove", "--group-id", GROUP, "--all"]));
+    assert!(
+        out.stderr.contains("private-endpoint remove --group-id"),
+        "{}",
+        out.stderr
+    );
+    E2e::ok(&e.provider(&[
+        "atlas",
+        "private-endpoint",
+        "remove",
+        "--group-id",
+        GROUP,
+        "--all",
+    ]));
     E2e::ok(&e.provider(&["atlas", "disable", "--group-id", GROUP]));
     assert_eq!(e.ear()["enabled"], false);
 }
@@ -285,13 +476,26 @@ fn a_revoke_by_the_customer_shows_as_valid_false_with_the_cause() {
     let e = E2e::start();
     e.provider_app_invitation();
     E2e::ok(&e.onboard());
-    E2e::ok(&e.provider(&["atlas", "enable", "--handoff", &e.file("handoff.json"), "--group-id", GROUP]));
+    E2e::ok(&e.provider(&[
+        "atlas",
+        "enable",
+        "--handoff",
+        &e.file("handoff.json"),
+        "--group-id",
+        GROUP,
+    ]));
     E2e::ok(&e.customer(&["revoke", "--handoff", &e.file("handoff.json"), "--yes"]));
     let out = e.provider(&["--output", "json", "atlas", "status", "--group-id", GROUP]);
     assert_eq!(out.code, 3, "{}", out.shown());
     let doc: Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(doc["status"]["valid"], false, "{doc}");
-    assert!(doc["status"]["cause"].as_str().unwrap().contains("revoked the grant"), "{doc}");
+    assert!(
+        doc["status"]["cause"]
+            .as_str()
+            .unwrap()
+            .contains("revoked the grant"),
+        "{doc}"
+    );
     let out = e.provider(&["atlas", "status", "--group-id", GROUP]);
     assert_eq!(out.code, 3);
     assert!(out.stdout.contains("FAIL    valid"), "{}", out.stdout);

@@ -77,7 +77,11 @@ impl Plan {
         self.answers
             .iter()
             .map(|(name, status, action)| {
-                let verb = if *status == "Approved" { "approve" } else { "reject" };
+                let verb = if *status == "Approved" {
+                    "approve"
+                } else {
+                    "reject"
+                };
                 let requester = self
                     .connections
                     .iter()
@@ -113,7 +117,11 @@ fn named<'c>(
             format!(
                 "vault {} has no private endpoint connection of this name (it has: {})",
                 vault.name(),
-                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
             ),
         )
         .with_fix("pass a name from the list (run without --approve/--reject to see it)")
@@ -146,7 +154,10 @@ pub async fn plan(ctx: &Ctx, spec: &Spec) -> anyhow::Result<Plan> {
                 "Rejected" => answers.push((name.clone(), "Rejected", Action::Keep)),
                 "Pending" | "Approved" => answers.push((name.clone(), "Rejected", Action::Update)),
                 other => {
-                    return Err(Refusal::new(format!("connection {name} is {other}: there is nothing to reject")).into());
+                    return Err(Refusal::new(format!(
+                        "connection {name} is {other}: there is nothing to reject"
+                    ))
+                    .into());
                 }
             }
         }
@@ -209,7 +220,10 @@ pub async fn apply(ctx: &Ctx, plan: Plan) -> anyhow::Result<(Vec<StepReport>, Ve
         ctx.reporter.finished(&report);
         steps.push(report);
     }
-    let after = ctx.arm.private_endpoint_connections(&plan.spec.vault).await?;
+    let after = ctx
+        .arm
+        .private_endpoint_connections(&plan.spec.vault)
+        .await?;
     let group = match &plan.spec.choice {
         Choice::ApproveAtlas(g) => Some(g),
         _ => None,

@@ -134,11 +134,7 @@ pub async fn run(
                 rows.sort_by_key(|r| r.days_left);
                 expired_secret = !shown.is_empty()
                     && shown.iter().all(|p| p.expires().is_some_and(|e| e <= now));
-                if let Some(next) = rows
-                    .iter()
-                    .filter(|r| r.days_left.is_some_and(|d| d >= 0))
-                    .next_back()
-                {
+                if let Some(next) = rows.iter().rfind(|r| r.days_left.is_some_and(|d| d >= 0)) {
                     let days = next.days_left.unwrap_or_default();
                     let ok = days >= SECRET_WARNING_DAYS;
                     checks.push(Check::new(
