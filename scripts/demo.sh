@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The three phases end to end against the local simulator: provider setup, customer onboarding,
-# the Cosmos DB template from the customer's handoff; then re-runs that must change nothing.
+# the Cosmos DB template from the customer's handoff; then re-runs that must change nothing; then
+# MongoDB Atlas encryption at rest with Atlas's own app and a private endpoint the customer approves.
 # Usage: bash scripts/demo.sh   (needs cargo and curl; leaves its files in a temporary folder it prints)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,7 +40,7 @@ echo "== phase 1: the provider (alex@contoso-saas.example) sets up the app, iden
 eval "$(xtcmk-sim az login --profile cloud.json --user alex@contoso-saas.example)"
 "${setup[@]}"
 echo "== phase 1 again: nothing to change"
-"${setup[@]}" --output json | grep -q '"writes": 0' || { echo "the second setup run made changes" >&2; exit 1; }
+"${setup[@]}" --output json | grep '"writes": 0' >/dev/null || { echo "the second setup run made changes" >&2; exit 1; }
 app_id="$(sed -n 's/.*"appId": "\([^"]*\)".*/\1/p' invitation.json)"
 uami="/subscriptions/$provider_sub/resourceGroups/rg-provider/providers/Microsoft.ManagedIdentity/userAssignedIdentities/uami-cmk"
 xtcmk-provider identities --app-id "$app_id"
@@ -48,11 +49,31 @@ echo "== phase 2: the customer's admin (gina@fabrikam.example) onboards"
 eval "$(xtcmk-sim az login --profile cloud.json --user gina@fabrikam.example)"
 "${onboard[@]}"
 echo "== phase 2 again: nothing to change"
-"${onboard[@]}" --output json | grep -q '"writes": 0' || { echo "the second onboard run made changes" >&2; exit 1; }
+"${onboard[@]}" --output json | grep '"writes": 0' >/dev/null || { echo "the second onboard run made changes" >&2; exit 1; }
 xtcmk-customer status --handoff handoff.json
 
 echo "== phase 3: the provider writes the Cosmos DB template from the handoff"
 xtcmk-provider cosmos template --handoff handoff.json --identity "$uami" \
   --account fabrikam-data --location westeurope --out cosmos
+
+echo "== phase 4: MongoDB Atlas on the customer's key, with Atlas's own app (no secret anywhere)"
+atlas_group="$(sed -n 's/.*Atlas.*group id \([0-9a-f]\{24\}\).*/\1/p' "$work/sim.out")"
+eval "$(grep -o 'export MONGODB_ATLAS_[A-Z_]*=[^ ]*' "$work/sim.out")"
+eval "$(xtcmk-sim az login --profile cloud.json --user alex@contoso-saas.example)"
+xtcmk-provider atlas invite --atlas-app --tenant "$provider_tenant" --group-id "$atlas_group" \
+  --invitation-out atlas-invitation.json
+eval "$(xtcmk-sim az login --profile cloud.json --user gina@fabrikam.example)"
+xtcmk-customer onboard --invitation atlas-invitation.json --subscription "$customer_sub" \
+  --resource-group rg-customer --location westeurope --vault fabrikam-atlas --key atlas-cmk \
+  --handoff-out atlas-handoff.json --yes
+eval "$(xtcmk-sim az login --profile cloud.json --user alex@contoso-saas.example)"
+role_id="$(xtcmk-provider --output json atlas register-access --handoff atlas-handoff.json --group-id "$atlas_group" \
+  | sed -n 's/.*"roleId": "\([0-9a-f]*\)".*/\1/p')"
+xtcmk-provider atlas enable --handoff atlas-handoff.json --group-id "$atlas_group" --role-id "$role_id" --private-networking
+xtcmk-provider atlas private-endpoint add --group-id "$atlas_group" --region westeurope
+eval "$(xtcmk-sim az login --profile cloud.json --user gina@fabrikam.example)"
+xtcmk-customer private-endpoints --handoff atlas-handoff.json --approve-atlas --invitation atlas-invitation.json --yes
+eval "$(xtcmk-sim az login --profile cloud.json --user alex@contoso-saas.example)"
+xtcmk-provider atlas status --group-id "$atlas_group"
 
 echo "== done; files in $work"
