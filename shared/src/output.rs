@@ -56,6 +56,14 @@ pub enum StepKind {
     AtlasEndpoint,
     /// A private endpoint connection on the customer's vault.
     EndpointConnection,
+    /// The Cosmos DB account (`cosmos deploy`).
+    CosmosAccount,
+    /// The provider's UAMI among the account's identities (enabling CMK on an existing account).
+    AccountIdentity,
+    /// The account's `defaultIdentity` (`UserAssignedIdentity=…&FederatedClientId=…`).
+    DefaultIdentity,
+    /// The account's `keyVaultKeyUri`: turning customer-managed keys on, or changing the key.
+    AccountKey,
 }
 
 impl StepKind {
@@ -81,6 +89,10 @@ impl StepKind {
             StepKind::AtlasEncryption => "atlas encryption",
             StepKind::AtlasEndpoint => "atlas endpoint",
             StepKind::EndpointConnection => "endpoint connection",
+            StepKind::CosmosAccount => "cosmos account",
+            StepKind::AccountIdentity => "account identity",
+            StepKind::DefaultIdentity => "default identity",
+            StepKind::AccountKey => "account key",
         }
     }
 
@@ -326,6 +338,9 @@ pub struct Check {
     pub item: String,
     pub state: CheckState,
     pub detail: String,
+    /// What repairs a failed link (or would let an unknown one be checked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
 }
 
 impl Check {
@@ -334,7 +349,16 @@ impl Check {
             item: item.into(),
             state: if ok { CheckState::Ok } else { CheckState::Fail },
             detail: detail.into(),
+            fix: None,
         }
+    }
+
+    pub fn pass(item: &str, detail: impl Into<String>) -> Self {
+        Self::new(item, true, detail)
+    }
+
+    pub fn fail(item: &str, detail: impl Into<String>) -> Self {
+        Self::new(item, false, detail)
     }
 
     pub fn unknown(item: &str, detail: impl Into<String>) -> Self {
@@ -342,7 +366,28 @@ impl Check {
             item: item.into(),
             state: CheckState::Unknown,
             detail: detail.into(),
+            fix: None,
         }
+    }
+
+    /// What repairs the link.
+    pub fn with_fix(mut self, fix: impl Into<String>) -> Self {
+        self.fix = Some(fix.into());
+        self
+    }
+
+    /// `  ✓ key URI            …` (and `      fix: …` under a ✗ or ?), as `doctor` prints it.
+    pub fn mark_line(&self) -> String {
+        let mark = match self.state {
+            CheckState::Ok => "✓",
+            CheckState::Fail => "✗",
+            CheckState::Unknown => "?",
+        };
+        let mut s = format!("  {mark} {:<20} {}", self.item, self.detail);
+        if let Some(fix) = self.fix.as_ref().filter(|_| !self.ok()) {
+            s.push_str(&format!("\n      fix: {fix}"));
+        }
+        s
     }
 
     pub fn ok(&self) -> bool {

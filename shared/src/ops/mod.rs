@@ -5,6 +5,9 @@
 //! stdin: the binaries parse, prompt and render.
 
 pub mod atlas;
+pub mod cosmos_deploy;
+pub mod cosmos_status;
+pub mod doctor;
 pub mod identities;
 pub mod onboard;
 pub mod private_endpoints;

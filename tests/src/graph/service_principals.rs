@@ -1,5 +1,5 @@
-//! Service principals: `GET`/`PATCH /servicePrincipals(appId='{appId}')` (the PATCH upserts with
-//! `Prefer: create-if-missing`) and `POST /servicePrincipals`.
+//! Service principals: `GET`/`PATCH`/`DELETE /servicePrincipals(appId='{appId}')` (the PATCH upserts
+//! with `Prefer: create-if-missing`) and `POST /servicePrincipals`.
 //!
 //! Graph's rules kept here (graph serviceprincipal-post-serviceprincipals, -upsert, -get):
 //! - the app must exist; another tenant's app must be multi-tenant;
@@ -9,7 +9,10 @@
 //! - PATCH without `Prefer: create-if-missing` of a missing object → 404; with it → 201 and the
 //!   object, or 204 when it existed (an update);
 //! - a new service principal is invisible to Graph reads and to ARM's role assignments for a
-//!   while (replication kinds [`SERVICE_PRINCIPAL`] and `principal`).
+//!   while (replication kinds [`SERVICE_PRINCIPAL`] and `principal`);
+//! - DELETE answers 204 No Content, 404 when there is none (graph serviceprincipal-delete); removing
+//!   one needs the same administrator roles (403 `Authorization_RequestDenied`); role assignments
+//!   naming it stay behind, as ARM keeps them for deleted principals.
 
 use super::{applications, error};
 use crate::arm::role_assignments::PRINCIPAL;
@@ -31,6 +34,7 @@ pub fn routes() -> Vec<Route> {
         Route::get("/v1.0/servicePrincipals(appId='{app_id}')", get),
         Route::patch("/v1.0/servicePrincipals(appId='{app_id}')", upsert),
         Route::post("/v1.0/servicePrincipals", create),
+        Route::delete("/v1.0/servicePrincipals(appId='{app_id}')", delete),
     ]
 }
 
@@ -115,6 +119,30 @@ fn is_admin(call: &Call) -> bool {
     ]
     .iter()
     .any(|r| wids.iter().any(|w| w.eq_ignore_ascii_case(r)))
+}
+
+fn delete(call: &Call) -> Reply {
+    let tenant = match tenant_of(call) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    if visible(call, &tenant, call.param("app_id")).is_none() {
+        return not_found(call);
+    }
+    if !is_admin(call) {
+        return error(
+            call,
+            403,
+            "Authorization_RequestDenied",
+            "Insufficient privileges to complete the operation.",
+        );
+    }
+    let app_id = call.param("app_id").to_ascii_lowercase();
+    if let Some(t) = call.state().tenant_mut(&tenant) {
+        t.service_principals
+            .retain(|sp| sp.app_id.to_string() != app_id);
+    }
+    Reply::empty(204)
 }
 
 /// Creates the service principal of `app_id` in `tenant`, after Graph's checks.

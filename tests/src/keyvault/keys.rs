@@ -1,9 +1,12 @@
-//! Keys: create (`POST /keys/{name}/create`, a new version if the key exists) and get
-//! (`GET /keys/{name}/{version}`, the latest version without one), keyvault-data/2025-07-01.
+//! Keys: create (`POST /keys/{name}/create`, a new version if the key exists), get
+//! (`GET /keys/{name}/{version}`, the latest version without one) and update (`PATCH
+//! /keys/{name}/{version}`: attributes, key_ops, tags of that version; "requires the keys/update
+//! permission"), keyvault-data/2025-07-01.
 //! Key material is random public-key-shaped bytes: the simulator never does cryptography with it.
 
 use super::models::{
     JsonWebKeyCurveName, JsonWebKeyOperation, JsonWebKeyType, KeyCreateParameters,
+    KeyUpdateParameters,
 };
 use super::{KeyPermission, authorize, error, instance};
 use crate::contract::{Dialect, decode};
@@ -20,6 +23,7 @@ pub fn routes() -> Vec<Route> {
         Route::post("/keys/{name}/create", create),
         Route::get("/keys/{name}", get),
         Route::get("/keys/{name}/{version}", get),
+        Route::patch("/keys/{name}/{version}", update),
     ]
 }
 
@@ -267,4 +271,66 @@ fn get(call: &Call) -> Reply {
         Some(v) => Reply::ok(bundle(call, &key.name, v)),
         None => not_found(),
     }
+}
+
+fn update(call: &Call) -> Reply {
+    let name = call.param("name").to_string();
+    let wanted = call.param("version").to_string();
+    let Some(vault) = instance(call) else {
+        return error(404, "VaultNotFound", "The vault does not exist.");
+    };
+    if let Err(reply) = authorize(call, &vault, KeyPermission::Update) {
+        return reply;
+    }
+    let params: KeyUpdateParameters = match decode(call, Dialect::KeyVault) {
+        Ok(p) => p,
+        Err(reply) => return reply,
+    };
+    let _ = &params.release_policy;
+    let store = store_key(call);
+    let mut state = call.state();
+    let Some(key) = state
+        .keys
+        .get_mut(&store)
+        .and_then(|keys| keys.get_mut(&name.to_ascii_lowercase()))
+    else {
+        return error(
+            404,
+            "KeyNotFound",
+            &format!("A key with (name/id) {name}/{wanted} was not found in this key vault."),
+        );
+    };
+    let key_name = key.name.clone();
+    let Some(version) = key
+        .versions
+        .iter_mut()
+        .find(|v| v.version.eq_ignore_ascii_case(&wanted))
+    else {
+        return error(
+            404,
+            "KeyNotFound",
+            &format!("A key with (name/id) {name}/{wanted} was not found in this key vault."),
+        );
+    };
+    if let Some(a) = &params.attributes {
+        if let Some(enabled) = a.enabled {
+            version.enabled = enabled;
+        }
+        if a.nbf.is_some() {
+            version.nbf = a.nbf;
+        }
+        if a.exp.is_some() {
+            version.exp = a.exp;
+        }
+    }
+    if let Some(ops) = &params.key_ops {
+        version.key_ops = ops.iter().map(|o| o.as_str().to_string()).collect();
+    }
+    if let Some(tags) = &params.tags {
+        version.tags = tags.clone();
+    }
+    version.updated = crate::tokens::now();
+    let v = version.clone();
+    drop(state);
+    Reply::ok(bundle(call, &key_name, &v))
 }

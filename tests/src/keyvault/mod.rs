@@ -13,6 +13,7 @@
 pub mod crypto;
 mod keys;
 pub mod models;
+pub mod network;
 
 use crate::auth::{Checked, audience_matches, check};
 use crate::reply::Reply;
@@ -175,6 +176,8 @@ fn admit(call: &Call) -> Result<Option<Caller>, Reply> {
             ),
         ));
     }
+    // The firewall, for a caller that is not a trusted service (see `network`).
+    network::check(&vault, &claims)?;
     // Every data-plane operation takes a required api-version (keyvault-data/2025-07-01).
     if call.query("api-version").is_none_or(str::is_empty) {
         return Err(error(
@@ -191,6 +194,7 @@ fn admit(call: &Call) -> Result<Option<Caller>, Reply> {
 pub enum KeyPermission {
     Get,
     Create,
+    Update,
     WrapKey,
     UnwrapKey,
     Encrypt,
@@ -203,6 +207,7 @@ impl KeyPermission {
         match self {
             KeyPermission::Get => "get",
             KeyPermission::Create => "create",
+            KeyPermission::Update => "update",
             KeyPermission::WrapKey => "wrapKey",
             KeyPermission::UnwrapKey => "unwrapKey",
             KeyPermission::Encrypt => "encrypt",
@@ -214,6 +219,7 @@ impl KeyPermission {
         match self {
             KeyPermission::Get => "Microsoft.KeyVault/vaults/keys/read",
             KeyPermission::Create => "Microsoft.KeyVault/vaults/keys/create/action",
+            KeyPermission::Update => "Microsoft.KeyVault/vaults/keys/update/action",
             KeyPermission::WrapKey => "Microsoft.KeyVault/vaults/keys/wrap/action",
             KeyPermission::UnwrapKey => "Microsoft.KeyVault/vaults/keys/unwrap/action",
             KeyPermission::Encrypt => "Microsoft.KeyVault/vaults/keys/encrypt/action",
