@@ -5,6 +5,7 @@
 //! that Atlas's `valid` shows, and no secret in any output, log or file but the one asked for.
 
 mod atlas_common;
+mod common;
 
 use atlas_common::BIN;
 use serde_json::Value;
@@ -30,7 +31,7 @@ impl E2e {
         E2e {
             sim: Sim::demo(),
             dir: tempfile::tempdir().unwrap(),
-            customer: atlas_common::customer_bin(),
+            customer: common::workspace_bin("xtcmk-customer"),
             outputs: Default::default(),
         }
     }

@@ -227,24 +227,3 @@ pub fn files_below(dir: &Path) -> Vec<(PathBuf, String)> {
     }
     out
 }
-
-/// The customer's binary, built next to this one (a no-op when it is fresh).
-pub fn customer_bin() -> PathBuf {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = std::process::Command::new(cargo)
-        .args(["build", "-q", "-p", "xtcmk-customer"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("cargo runs");
-    assert!(
-        out.status.success(),
-        "cannot build xtcmk-customer: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let bin = Path::new(BIN)
-        .parent()
-        .unwrap()
-        .join(format!("xtcmk-customer{}", std::env::consts::EXE_SUFFIX));
-    assert!(bin.exists(), "{}", bin.display());
-    bin
-}
