@@ -627,3 +627,91 @@ fn rotate_secret_replaces_the_project_secret_and_keeps_the_old_one_when_atlas_re
     );
     assert_eq!(w.ear()["valid"], true);
 }
+
+#[test]
+fn a_service_account_reads_with_project_read_only_but_only_a_project_owner_enables() {
+    const CLIENT_ID: &str = "mdb_sa_id_65f00000000000000000b001";
+    const CLIENT_SECRET: &str = "mdb_sa_sk_read-only-secret-for-this-test";
+    let w = World::start();
+    let handoff = w.handoff(Way::Secret);
+    w.sim.state().atlas.add_service_account(
+        CLIENT_ID,
+        CLIENT_SECRET,
+        &[GROUP],
+        &["GROUP_READ_ONLY"],
+    );
+    let with_account = |secret: &str| {
+        let mut env = w.env();
+        env.retain(|(k, _)| !k.starts_with("MONGODB_ATLAS_"));
+        env.push(("MONGODB_ATLAS_CLIENT_ID".into(), CLIENT_ID.into()));
+        env.push(("MONGODB_ATLAS_CLIENT_SECRET".into(), secret.into()));
+        env
+    };
+    let run = |args: &[&str], secret: &str| {
+        let mut all = vec!["atlas"];
+        all.extend_from_slice(args);
+        xtcmk_sim::bin_run::run_bin(BIN, w.dir.path(), &all, &with_account(secret))
+    };
+    // The Project Owner key enables; the read-only account reads the status (private endpoints,
+    // which need Project Owner even to list, are shown as not checked, naming that role).
+    let out = w.run(&[
+        "enable",
+        "--handoff",
+        handoff.to_str().unwrap(),
+        "--group-id",
+        GROUP,
+    ]);
+    assert_eq!(out.code, 0, "{}", out.shown());
+    let out = run(
+        &["--output", "json", "status", "--group-id", GROUP],
+        CLIENT_SECRET,
+    );
+    assert_eq!(out.code, 0, "{}", out.shown());
+    assert!(w.sim.log().count("POST", "/api/oauth/token") >= 1);
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(doc["status"]["valid"], true, "{doc}");
+    let unknown: Vec<&serde_json::Value> = doc["status"]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["state"] == "unknown")
+        .collect();
+    assert_eq!(unknown.len(), 1, "{doc}");
+    assert_eq!(unknown[0]["item"], "private endpoints");
+    assert!(
+        unknown[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("needs Project Owner"),
+        "{doc}"
+    );
+    // Changing needs Project Owner: refused naming the account and the role, nothing changed.
+    let out = run(&["disable", "--group-id", GROUP], CLIENT_SECRET);
+    assert_eq!(out.code, 1, "{}", out.shown());
+    assert!(out.stderr.contains(CLIENT_ID), "{}", out.stderr);
+    assert!(out.stderr.contains("needs Project Owner"), "{}", out.stderr);
+    let ear = w
+        .sim
+        .state()
+        .atlas
+        .project(GROUP)
+        .unwrap()
+        .encryption_at_rest
+        .clone();
+    assert_eq!(ear["azureKeyVault"]["enabled"], true, "{ear}");
+    // A wrong secret: the 401 names the service account tried, never a secret.
+    let out = run(
+        &["status", "--group-id", GROUP],
+        "mdb_sa_sk_wrong-secret-for-this-test",
+    );
+    assert_eq!(out.code, 1, "{}", out.shown());
+    assert!(
+        out.stderr
+            .contains(&format!("the Atlas service account `{CLIENT_ID}`")),
+        "{}",
+        out.stderr
+    );
+    for o in [&out.stdout, &out.stderr] {
+        assert!(!o.contains("wrong-secret") && !o.contains(CLIENT_SECRET));
+    }
+}

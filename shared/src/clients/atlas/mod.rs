@@ -173,6 +173,21 @@ impl AtlasAuth {
     }
 }
 
+/// The project role an Admin API v2 call needs (the spec's `x-rolesRequirements`): reading the
+/// encryption-at-rest settings, the events and the cloud provider access roles takes Project Read
+/// Only; everything else used here (changes, and the private endpoints even to read) Project Owner.
+pub fn required_role(method: &str, path: &str) -> &'static str {
+    let read = method.eq_ignore_ascii_case("GET");
+    let read_only_resource = path.ends_with("/encryptionAtRest")
+        || path.ends_with("/events")
+        || path.contains("/cloudProviderAccess");
+    if read && read_only_resource {
+        "Project Read Only"
+    } else {
+        "Project Owner"
+    }
+}
+
 /// Answers Atlas's Digest challenges (RFC 7616), reusing the last challenge with an increasing
 /// nonce count and answering a fresh one (e.g. `stale=true`) once per request.
 pub struct DigestAuthPolicy {
@@ -488,7 +503,16 @@ impl AtlasClient {
             return Ok(response);
         }
         let mut error = response.error();
-        if response.status == 401 {
+        if response.status == 401 && error.code.as_deref() == Some("USER_UNAUTHORIZED") {
+            // Signed in, but the role is short of the one the operation's x-rolesRequirements name.
+            error.hint = Some(format!(
+                "Atlas accepted {} but its role on the project is not enough: {} {} needs {}; grant it that role on the project (Atlas UI › Project › Access Manager)",
+                self.credential,
+                error.method,
+                error.path,
+                required_role(&error.method, &error.path)
+            ));
+        } else if response.status == 401 {
             error.hint = Some(format!(
                 "Atlas refused {}: check it (MONGODB_ATLAS_PUBLIC_API_KEY/MONGODB_ATLAS_PRIVATE_API_KEY, MONGODB_ATLAS_CLIENT_ID/MONGODB_ATLAS_CLIENT_SECRET or the --atlas-credentials file), that it is not expired, that it holds a role on the project and that your address is on its API access list",
                 self.credential
@@ -655,6 +679,38 @@ mod tests {
                 .fix
                 .unwrap()
                 .contains("never pass them as flags")
+        );
+    }
+
+    #[test]
+    fn the_role_named_in_a_refusal_is_the_specs() {
+        let g = "/api/atlas/v2/groups/65f00000000000000000a001";
+        assert_eq!(
+            required_role("GET", &format!("{g}/encryptionAtRest")),
+            "Project Read Only"
+        );
+        assert_eq!(
+            required_role("PATCH", &format!("{g}/encryptionAtRest")),
+            "Project Owner"
+        );
+        assert_eq!(
+            required_role(
+                "GET",
+                &format!("{g}/encryptionAtRest/AZURE/privateEndpoints")
+            ),
+            "Project Owner"
+        );
+        assert_eq!(
+            required_role("GET", &format!("{g}/cloudProviderAccess")),
+            "Project Read Only"
+        );
+        assert_eq!(
+            required_role("POST", &format!("{g}/cloudProviderAccess")),
+            "Project Owner"
+        );
+        assert_eq!(
+            required_role("GET", &format!("{g}/events")),
+            "Project Read Only"
         );
     }
 }

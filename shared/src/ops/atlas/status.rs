@@ -82,7 +82,13 @@ pub async fn run(
     cloud_arg: &str,
 ) -> anyhow::Result<AtlasStatus> {
     let config = atlas.atlas.encryption_at_rest(group).await?.azure();
-    let endpoints = atlas.atlas.private_endpoints(group).await?;
+    // Listing private endpoints needs Project Owner even to read (the spec's x-rolesRequirements);
+    // with Project Read Only the rest of the status is still worth showing.
+    let (endpoints, endpoints_unreadable) = match atlas.atlas.private_endpoints(group).await {
+        Ok(e) => (e, None),
+        Err(e) if e.is(401, "USER_UNAUTHORIZED") => (Vec::new(), Some(e)),
+        Err(e) => return Err(e.into()),
+    };
     let rows: Vec<EndpointRow> = endpoints
         .iter()
         .map(|e| private_endpoint::row(e, &config, cloud_arg))
@@ -230,7 +236,17 @@ pub async fn run(
             },
         ));
     }
-    if config.private_networking() || !rows.is_empty() {
+    if let Some(e) = &endpoints_unreadable {
+        checks.push(Check::unknown(
+            "private endpoints",
+            match e {
+                crate::http::HttpError::Service(se) if se.hint.is_some() => {
+                    format!("not listed: {}", se.hint.as_deref().unwrap_or_default())
+                }
+                _ => format!("not listed: {e}"),
+            },
+        ));
+    } else if config.private_networking() || !rows.is_empty() {
         let active = rows.iter().any(|r| r.status == "ACTIVE");
         checks.push(Check::new(
             "private networking",
