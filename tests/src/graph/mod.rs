@@ -5,6 +5,7 @@
 pub mod applications;
 mod directory;
 pub mod federated_credentials;
+pub mod passwords;
 pub mod service_principals;
 
 use crate::auth::{Checked, audience_matches, check};
@@ -37,6 +38,7 @@ fn routes() -> Vec<Route> {
     let mut routes = directory::routes();
     routes.extend(applications::routes());
     routes.extend(federated_credentials::routes());
+    routes.extend(passwords::routes());
     routes.extend(service_principals::routes());
     routes
 }
