@@ -28,16 +28,17 @@ pub struct Args {
     #[arg(long, value_name = "GUID")]
     pub app_id: Option<String>,
 
-    /// The subscription that holds (or will hold) the vault.
+    /// The subscription that holds (or will hold) the vault (default: the signed-in account's,
+    /// as `az`).
     #[arg(long, value_name = "GUID")]
-    pub subscription: String,
+    pub subscription: Option<String>,
 
     /// The resource group of the vault (it must exist).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, short = 'g', value_name = "NAME")]
     pub resource_group: String,
 
     /// The Azure region of a new vault, e.g. westeurope.
-    #[arg(long, value_name = "REGION")]
+    #[arg(long, short = 'l', value_name = "REGION")]
     pub location: String,
 
     /// The Key Vault name (3-24 letters, digits and hyphens, unique across Azure).
@@ -163,7 +164,9 @@ fn spec(args: &Args, global: &GlobalArgs) -> anyhow::Result<OnboardSpec> {
     Ok(OnboardSpec {
         app_id,
         app_display_name,
-        subscription: SubscriptionId::parse_field("--subscription", &args.subscription)?,
+        // Filled in with the signed-in account's default when the flag is not given.
+        subscription: xtcmk::cli::optional_subscription(args.subscription.as_deref())?
+            .unwrap_or_else(|| SubscriptionId::from_uuid(uuid::Uuid::nil())),
         resource_group: args.resource_group.clone(),
         location,
         vault: args.vault.clone(),
@@ -181,7 +184,7 @@ fn spec(args: &Args, global: &GlobalArgs) -> anyhow::Result<OnboardSpec> {
 }
 
 pub async fn run(args: Args, global: &GlobalArgs, printer: Arc<Printer>) -> anyhow::Result<()> {
-    let spec = spec(&args, global)?;
+    let mut spec = spec(&args, global)?;
     let tenant = args
         .tenant
         .as_deref()
@@ -190,6 +193,8 @@ pub async fn run(args: Args, global: &GlobalArgs, printer: Arc<Printer>) -> anyh
     let stack = HttpStack::from_env(global.cloud()?, args.auth.auth)?;
     let ctx = Ctx::connect(stack, tenant, printer.clone()).await?;
     printer.context(Some(ctx.tenant.to_string()), args.dry_run);
+    let given = xtcmk::cli::optional_subscription(args.subscription.as_deref())?;
+    spec.subscription = xtcmk::cli::subscription_or_default(given, &ctx, &printer).await?;
 
     let plan = onboard::plan(&ctx, &spec).await?;
     let steps = plan.steps();

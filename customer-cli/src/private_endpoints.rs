@@ -22,7 +22,7 @@ pub struct Args {
     #[arg(long, value_name = "GUID")]
     pub subscription: Option<String>,
 
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, short = 'g', value_name = "NAME")]
     pub resource_group: Option<String>,
 
     /// The handoff `xtcmk-customer onboard` wrote (names the vault).

@@ -101,8 +101,14 @@ async fn via_consent_prints_the_invitation_url_and_waits_until_the_app_appears()
     let (status, _, _) = open(&w, &format!("&login_hint={CUSTOMER_ADMIN}")).await;
     assert_eq!(status, 302);
 
+    // The invitation's URL names `organizations` (the provider does not know the customer yet);
+    // onboarding knows the tenant and prints the URL for it, keeping the redirect URI.
     let consent_url = format!(
         "{}{CUSTOMER_TENANT_ID}/adminconsent?client_id={APP_ID}&redirect_uri=https%3A%2F%2Fcontoso-saas.example%2Fconsented",
+        w.sim.cloud().login_endpoint
+    );
+    let invited_url = format!(
+        "{}organizations/adminconsent?client_id={APP_ID}&redirect_uri=https%3A%2F%2Fcontoso-saas.example%2Fconsented",
         w.sim.cloud().login_endpoint
     );
     let invitation = xtcmk::Invitation {
@@ -110,7 +116,7 @@ async fn via_consent_prints_the_invitation_url_and_waits_until_the_app_appears()
         provider_tenant_id: PROVIDER_TENANT_ID.parse().unwrap(),
         app_id: APP_ID.parse().unwrap(),
         app_display_name: APP_NAME.into(),
-        admin_consent_url: consent_url.parse().unwrap(),
+        admin_consent_url: invited_url.parse().unwrap(),
         redirect_uri_registered: true,
         next_command: "xtcmk-customer onboard --invitation invitation.json".into(),
         atlas: None,

@@ -13,7 +13,12 @@ pub struct Args {
     pub app_id: String,
 
     /// The customer's tenant id or verified domain, or `organizations` (the admin's own tenant).
-    #[arg(long, value_name = "TENANT", default_value = "organizations")]
+    /// (`--tenant` names the provider's tenant everywhere else, so this one is named for the customer.)
+    #[arg(
+        long = "customer-tenant",
+        value_name = "TENANT",
+        default_value = "organizations"
+    )]
     pub tenant: String,
 
     /// Where Entra sends the admin after consent; must be registered on the app.
@@ -34,7 +39,7 @@ struct Report {
 pub fn run(args: Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<()> {
     let cloud = global.cloud()?;
     let app_id = AppId::parse_field("--app-id", &args.app_id)?;
-    let tenant = ConsentTenant::parse_field("--tenant", &args.tenant)?;
+    let tenant = ConsentTenant::parse_field("--customer-tenant", &args.tenant)?;
     let redirect = args
         .redirect_uri
         .as_deref()

@@ -26,12 +26,12 @@ pub struct Args {
     #[arg(long, value_name = "GUID")]
     pub app_id: Option<String>,
 
-    /// The subscription of the account.
+    /// The subscription of the account (default: the signed-in account's, as `az`).
     #[arg(long, value_name = "GUID")]
-    pub subscription: String,
+    pub subscription: Option<String>,
 
     /// The resource group of the account (it must exist).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, short = 'g', value_name = "NAME")]
     pub resource_group: String,
 
     /// The account's name (3–44 lowercase letters, digits and hyphens; global).
@@ -39,7 +39,7 @@ pub struct Args {
     pub account: String,
 
     /// The account's region, e.g. westeurope.
-    #[arg(long, value_name = "REGION")]
+    #[arg(long, short = 'l', value_name = "REGION")]
     pub location: String,
 
     /// The provider's tenant (default: the signed-in principal's).
@@ -104,7 +104,9 @@ fn spec(args: &Args, cloud: &Cloud) -> anyhow::Result<DeploySpec> {
     let handoff = Handoff::read_from_file("--handoff", &args.handoff, cloud)?;
     let handoff = cosmos_handoff(&args.handoff, handoff)?;
     let app_id = app_id(args.app_id.as_deref(), &handoff)?;
-    let subscription = SubscriptionId::parse_field("--subscription", &args.subscription)?;
+    // Filled in with the signed-in account's default when the flag is not given.
+    let subscription = xtcmk::cli::optional_subscription(args.subscription.as_deref())?
+        .unwrap_or_else(|| SubscriptionId::from_uuid(uuid::Uuid::nil()));
     check_resource_group_name("--resource-group", &args.resource_group)?;
     let identity = cosmos::parse_cross_tenant_identity("--identity", &args.identity)?;
     let location = Location::parse_field("--location", &args.location)?;
@@ -148,7 +150,7 @@ fn checked_line(checks: &[Check]) -> String {
 
 pub async fn run(args: Args, global: &GlobalArgs, printer: Arc<Printer>) -> anyhow::Result<()> {
     let cloud = global.cloud()?;
-    let spec = spec(&args, &cloud)?;
+    let mut spec = spec(&args, &cloud)?;
     let tenant = args
         .tenant
         .as_deref()
@@ -157,6 +159,8 @@ pub async fn run(args: Args, global: &GlobalArgs, printer: Arc<Printer>) -> anyh
     let stack = HttpStack::from_env(cloud, args.auth.auth)?;
     let ctx = Ctx::connect(stack, tenant, printer.clone()).await?;
     printer.context(Some(ctx.tenant.to_string()), args.dry_run);
+    let given = xtcmk::cli::optional_subscription(args.subscription.as_deref())?;
+    spec.subscription = xtcmk::cli::subscription_or_default(given, &ctx, &printer).await?;
     printer.status(format!(
         "cosmos deploy{} in tenant {}: account {} with key {} of tenant {}",
         if args.dry_run { " (dry run)" } else { "" },

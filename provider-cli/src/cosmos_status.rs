@@ -7,16 +7,16 @@ use xtcmk::cosmos::AccountName;
 use xtcmk::http::{AuthArgs, HttpStack};
 use xtcmk::ops::cosmos_status;
 use xtcmk::resource_id::check_resource_group_name;
-use xtcmk::{Ctx, ResourceId, SubscriptionId, TenantId};
+use xtcmk::{Ctx, ResourceId, TenantId};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The subscription of the account.
+    /// The subscription of the account (default: the signed-in account's, as `az`).
     #[arg(long, value_name = "GUID")]
-    pub subscription: String,
+    pub subscription: Option<String>,
 
     /// The resource group of the account.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, short = 'g', value_name = "NAME")]
     pub resource_group: String,
 
     /// The account's name.
@@ -32,7 +32,7 @@ pub struct Args {
 }
 
 pub async fn run(args: Args, global: &GlobalArgs, printer: Arc<Printer>) -> anyhow::Result<()> {
-    let subscription = SubscriptionId::parse_field("--subscription", &args.subscription)?;
+    let given = xtcmk::cli::optional_subscription(args.subscription.as_deref())?;
     check_resource_group_name("--resource-group", &args.resource_group)?;
     let name = AccountName::parse_field("--account", &args.account)?;
     let tenant = args
@@ -40,9 +40,10 @@ pub async fn run(args: Args, global: &GlobalArgs, printer: Arc<Printer>) -> anyh
         .as_deref()
         .map(|t| TenantId::parse_field("--tenant", t))
         .transpose()?;
-    let id = ResourceId::cosmos_account(subscription, &args.resource_group, name.as_str());
     let stack = HttpStack::from_env(global.cloud()?, args.auth.auth)?;
     let ctx = Ctx::connect(stack, tenant, printer.clone()).await?;
+    let subscription = xtcmk::cli::subscription_or_default(given, &ctx, &printer).await?;
+    let id = ResourceId::cosmos_account(subscription, &args.resource_group, name.as_str());
     printer.context(Some(ctx.tenant.to_string()), false);
     let report = cosmos_status::run(&ctx, &id).await?;
     if printer.is_json() {

@@ -39,12 +39,16 @@ pub struct Args {
     pub account: String,
 
     /// Azure region of the account, e.g. westeurope.
-    #[arg(long, value_name = "REGION")]
+    #[arg(long, short = 'l', value_name = "REGION")]
     pub location: String,
 
     /// Folder to write the template and parameters file into (created if missing).
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub out: PathBuf,
+
+    /// Replace files in --out that differ from what this command writes (they may hold edits).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Where the key comes from, after the flags or the handoff were read.
@@ -147,13 +151,13 @@ pub fn run(args: Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result
         )
         .with_fix("pass a folder you can write to")
     })?;
+    let parameters = pretty(&account.parameters_file());
+    // Both files are checked before either is written.
+    check_overwrite(&template_path, cosmos::TEMPLATE_JSON, args.force)?;
+    check_overwrite(&parameters_path, &parameters, args.force)?;
     let files = vec![
         write_file(StepKind::Template, &template_path, cosmos::TEMPLATE_JSON)?,
-        write_file(
-            StepKind::Parameters,
-            &parameters_path,
-            &pretty(&account.parameters_file()),
-        )?,
+        write_file(StepKind::Parameters, &parameters_path, &parameters)?,
     ];
 
     let report = Report {
@@ -224,6 +228,21 @@ fn pretty(value: &Value) -> String {
     let mut s = serde_json::to_string_pretty(value).expect("JSON values serialise");
     s.push('\n');
     s
+}
+
+/// Writes `contents` to `path`, reporting whether the file was created, changed or already identical.
+/// Checks that `path` may be written: absent, identical, or `force`d.
+fn check_overwrite(path: &Path, contents: &str, force: bool) -> anyhow::Result<()> {
+    match read_text("--out", path)? {
+        Some(existing) if existing != contents && !force => Err(InputError::new(
+            "--out",
+            path.display().to_string(),
+            "the file exists and differs from what this command writes (it may hold your edits)",
+        )
+        .with_fix("pass --force to replace it, or another --out folder")
+        .into()),
+        _ => Ok(()),
+    }
 }
 
 /// Writes `contents` to `path`, reporting whether the file was created, changed or already identical.

@@ -36,7 +36,7 @@ pub struct Args {
     pub subscription: Option<String>,
 
     /// The account's resource group (default: the identity's).
-    #[arg(long, value_name = "NAME", requires = "account")]
+    #[arg(long, short = 'g', value_name = "NAME", requires = "account")]
     pub resource_group: Option<String>,
 
     /// Run the real exchange as the identity: its token from this host's managed-identity

@@ -19,16 +19,16 @@ pub struct Args {
     #[arg(long, value_name = "GUID")]
     pub tenant: String,
 
-    /// The subscription for the managed identity.
+    /// The subscription for the managed identity (default: the signed-in account's, as `az`).
     #[arg(long, value_name = "GUID")]
-    pub subscription: String,
+    pub subscription: Option<String>,
 
     /// The resource group for the managed identity (it must exist).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, short = 'g', value_name = "NAME")]
     pub resource_group: String,
 
     /// The region of the managed identity, e.g. westeurope.
-    #[arg(long, value_name = "REGION")]
+    #[arg(long, short = 'l', value_name = "REGION")]
     pub location: String,
 
     /// The app's display name; its unique name is derived from it, so re-runs find the app.
@@ -72,9 +72,11 @@ pub struct Args {
     pub auth: AuthArgs,
 }
 
+/// The spec; `subscription` is filled in once the default is known when the flag was not given.
 fn spec(args: &Args, global: &GlobalArgs) -> anyhow::Result<SetupSpec> {
     let tenant = TenantId::parse_field("--tenant", &args.tenant)?;
-    let subscription = SubscriptionId::parse_field("--subscription", &args.subscription)?;
+    let subscription = xtcmk::cli::optional_subscription(args.subscription.as_deref())?
+        .unwrap_or_else(|| SubscriptionId::from_uuid(uuid::Uuid::nil()));
     check_resource_group_name("--resource-group", &args.resource_group)?;
     if args.app_name.trim().is_empty() || args.app_name.chars().count() > 120 {
         return Err(InputError::new(
@@ -131,9 +133,11 @@ fn spec(args: &Args, global: &GlobalArgs) -> anyhow::Result<SetupSpec> {
 }
 
 pub async fn run(args: Args, global: &GlobalArgs, printer: Arc<Printer>) -> anyhow::Result<()> {
-    let spec = spec(&args, global)?;
+    let mut spec = spec(&args, global)?;
     let stack = HttpStack::from_env(global.cloud()?, args.auth.auth)?;
     let ctx = Ctx::new(stack, spec.tenant, printer.clone())?;
+    let given = xtcmk::cli::optional_subscription(args.subscription.as_deref())?;
+    spec.subscription = xtcmk::cli::subscription_or_default(given, &ctx, &printer).await?;
     printer.context(Some(spec.tenant.to_string()), args.dry_run);
     let app = match &spec.app_id {
         Some(id) => format!("app {id}"),

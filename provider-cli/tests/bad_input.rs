@@ -175,7 +175,7 @@ fn every_bad_input_is_refused_naming_the_field_and_the_fix_with_nothing_written(
     // consent-url (offline).
     for (flag, bad) in [
         ("--app-id", "nope"),
-        ("--tenant", "not a tenant!"),
+        ("--customer-tenant", "not a tenant!"),
         ("--redirect-uri", "http://x.example/"),
     ] {
         let mut args = strings(&[

@@ -377,7 +377,7 @@ fn consent_url_good_runs() {
             "consent-url",
             "--app-id",
             APP,
-            "--tenant",
+            "--customer-tenant",
             "Contoso.OnMicrosoft.com",
             "--redirect-uri",
             "https://app.example.com/onboarded?step=2",
@@ -397,7 +397,7 @@ fn consent_url_good_runs() {
             "consent-url",
             "--app-id",
             APP,
-            "--tenant",
+            "--customer-tenant",
             TENANT,
         ],
     );
@@ -416,7 +416,13 @@ fn consent_url_refusals() {
         ),
         (
             "consent_url_common_tenant",
-            vec!["consent-url", "--app-id", APP, "--tenant", "common"],
+            vec![
+                "consent-url",
+                "--app-id",
+                APP,
+                "--customer-tenant",
+                "common",
+            ],
             1,
         ),
         (
@@ -436,4 +442,42 @@ fn consent_url_refusals() {
         assert_eq!(code, expected, "{name}: {shown}");
         snapshot(name, tmp.path(), &shown);
     }
+}
+
+#[test]
+fn template_keeps_an_edited_file_unless_forced() {
+    let tmp = TempDir::new().unwrap();
+    let args = template_args("deploy", "https://contoso-kv.vault.azure.net/keys/cmk");
+    let (code, shown) = run(tmp.path(), &args);
+    assert_eq!(code, 0, "{shown}");
+    let params = tmp
+        .path()
+        .join("deploy/cosmos-cross-tenant-cmk.parameters.json");
+    let edited = std::fs::read_to_string(&params)
+        .unwrap()
+        .replace("orders", "orders-edited");
+    std::fs::write(&params, &edited).unwrap();
+    let template = tmp.path().join("deploy/cosmos-cross-tenant-cmk.json");
+    let template_before = std::fs::read_to_string(&template).unwrap();
+
+    let (code, shown) = run(tmp.path(), &args);
+    assert_eq!(code, 1, "{shown}");
+    assert!(shown.contains("invalid --out"), "{shown}");
+    assert!(
+        shown.contains("differs from what this command writes"),
+        "{shown}"
+    );
+    assert!(shown.contains("hint: pass --force"), "{shown}");
+    assert_eq!(
+        std::fs::read_to_string(&params).unwrap(),
+        edited,
+        "the edit is kept"
+    );
+    assert_eq!(std::fs::read_to_string(&template).unwrap(), template_before);
+
+    let forced: Vec<&str> = args.iter().copied().chain(["--force"]).collect();
+    let (code, shown) = run(tmp.path(), &forced);
+    assert_eq!(code, 0, "{shown}");
+    assert!(shown.contains("parameters         updated"), "{shown}");
+    assert_ne!(std::fs::read_to_string(&params).unwrap(), edited);
 }

@@ -13,6 +13,7 @@ pub mod cloud;
 pub mod consent;
 pub mod context;
 pub mod cosmos;
+pub mod defaults;
 pub mod diagnostics;
 pub mod directory_roles;
 pub mod documents;

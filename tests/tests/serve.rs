@@ -289,7 +289,7 @@ fn the_profile_loads_in_xtcmk_provider() {
             "consent-url",
             "--app-id",
             demo::CI_APP_ID,
-            "--tenant",
+            "--customer-tenant",
             demo::CUSTOMER_TENANT_ID,
         ])
         .output()

@@ -54,6 +54,30 @@ impl GlobalArgs {
     }
 }
 
+/// `--subscription` as given, or — as the Azure CLI does — the signed-in account's default
+/// subscription, said on stderr.
+pub async fn subscription_or_default(
+    given: Option<crate::SubscriptionId>,
+    ctx: &crate::Ctx,
+    printer: &Printer,
+) -> anyhow::Result<crate::SubscriptionId> {
+    if let Some(s) = given {
+        return Ok(s);
+    }
+    let (s, how) = crate::defaults::subscription(ctx).await?;
+    printer.status(format!("using subscription {s}: {how}"));
+    Ok(s)
+}
+
+/// Parses an optional `--subscription`.
+pub fn optional_subscription(
+    value: Option<&str>,
+) -> Result<Option<crate::SubscriptionId>, InputError> {
+    value
+        .map(|v| crate::SubscriptionId::parse_field("--subscription", v))
+        .transpose()
+}
+
 /// Checks the tool's environment variables before the arguments are parsed, so an error names
 /// the variable that holds the bad value (not the flag it stands in for).
 pub fn check_environment(

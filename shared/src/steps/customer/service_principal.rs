@@ -135,14 +135,17 @@ async fn read(ctx: &Ctx, spec: &OnboardSpec) -> Result<ServicePrincipalInfo, Htt
 
 /// Shows the admin-consent URL and waits, bounded, until the service principal appears.
 async fn wait_for_consent(ctx: &Ctx, spec: &OnboardSpec) -> anyhow::Result<ServicePrincipalInfo> {
-    let url = spec.consent_url.clone().unwrap_or_else(|| {
-        admin_consent_url(
+    // The customer's tenant is known here: the URL names it instead of `organizations`, so
+    // the administrator signs in to the right directory (the invitation's redirect URI is kept).
+    let url = match &spec.consent_url {
+        Some(invited) => for_tenant(invited, &ctx.tenant),
+        None => admin_consent_url(
             ctx.cloud(),
             &ConsentTenant::Id(ctx.tenant),
             &spec.app_id,
             None,
-        )
-    });
+        ),
+    };
     ctx.reporter.notice(format!(
         "an administrator (Global, Application or Cloud Application Administrator) opens this URL and accepts:\n    {url}"
     ));
@@ -167,6 +170,23 @@ async fn wait_for_consent(ctx: &Ctx, spec: &OnboardSpec) -> anyhow::Result<Servi
         .into()),
         Err(e) => Err(e.into()),
     }
+}
+
+/// `https://login…/{tenant}/adminconsent?…` with `tenant` in place of the URL's tenant segment.
+fn for_tenant(url: &url::Url, tenant: &TenantId) -> url::Url {
+    let mut url = url.clone();
+    let segments: Vec<String> = url
+        .path_segments()
+        .map(|s| s.map(str::to_string).collect())
+        .unwrap_or_default();
+    if let [_, rest @ ..] = segments.as_slice()
+        && rest.last().is_some_and(|l| l == "adminconsent")
+    {
+        let mut path = vec![tenant.to_string()];
+        path.extend(rest.iter().cloned());
+        url.set_path(&path.join("/"));
+    }
+    url
 }
 
 fn is_missing(e: &HttpError) -> bool {
