@@ -42,8 +42,18 @@ pub fn def() -> ServiceDef {
     }
 }
 
+/// `GET /`: every admin route, so a person at the endpoint can find them.
+fn index(_call: &Call) -> Reply {
+    let routes: Vec<serde_json::Value> = routes()
+        .iter()
+        .map(|r| json!({ "method": r.method.as_str(), "path": r.pattern }))
+        .collect();
+    Reply::ok(json!({ "service": "xtcmk-sim admin", "routes": routes }))
+}
+
 fn routes() -> Vec<Route> {
     vec![
+        Route::get("/", index),
         Route::get("/log", |call| {
             Reply::ok(json!({ "entries": call.sim.log.entries() }))
         }),

@@ -84,6 +84,18 @@ fn banner(sim: &Sim, scenario: &Scenario, profile: &std::path::Path) -> String {
             "  {:<10} {} ({})\n",
             t.alias, t.id, t.display_name
         ));
+        for sub in &t.subscriptions {
+            text.push_str(&format!(
+                "    subscription {} ({})\n",
+                sub.id, sub.display_name
+            ));
+            for rg in &sub.resource_groups {
+                text.push_str(&format!(
+                    "      resource group {} ({})\n",
+                    rg.name, rg.location
+                ));
+            }
+        }
         for u in &t.users {
             text.push_str(&format!("    user {}\n", u.user_principal_name));
         }

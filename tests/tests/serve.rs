@@ -115,6 +115,35 @@ fn serve_answers_curl_and_writes_a_loadable_profile() {
         assert!(served.banner.contains(&export), "{}", served.banner);
     }
 
+    // The banner names every subscription and resource group of each tenant.
+    for line in [
+        format!("subscription {}", demo::PROVIDER_SUBSCRIPTION_ID),
+        format!("resource group {}", demo::PROVIDER_RESOURCE_GROUP),
+        format!("subscription {}", demo::CUSTOMER_SUBSCRIPTION_ID),
+        format!("resource group {}", demo::CUSTOMER_RESOURCE_GROUP),
+    ] {
+        assert!(served.banner.contains(&line), "{line}: {}", served.banner);
+    }
+
+    // The admin host's root lists its routes.
+    let admin = curl(&[
+        "--cacert",
+        &ca.display().to_string(),
+        "--resolve",
+        &format!("sim.localhost:{port}:127.0.0.1"),
+        &format!("https://sim.localhost:{port}/"),
+    ]);
+    let index: serde_json::Value = serde_json::from_slice(&admin.stdout).unwrap();
+    let paths: Vec<&str> = index["routes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["path"].as_str().unwrap())
+        .collect();
+    for path in ["/log", "/counters", "/faults", "/replication"] {
+        assert!(paths.contains(&path), "{index}");
+    }
+
     // The profile loads as a custom cloud.
     let profile = dir.path().join("cloud.json");
     let cloud = Cloud::select(&profile.display().to_string()).unwrap();
