@@ -2,6 +2,7 @@
 //! `{"error":{"code","message"}}`; answers carry `x-ms-request-id` and
 //! `x-ms-correlation-request-id`. Path segments compare case-insensitively.
 
+pub mod api_versions;
 mod deployments;
 pub mod models;
 pub mod operations;
@@ -159,15 +160,67 @@ fn admit(call: &Call) -> Result<Option<Caller>, Reply> {
             ));
         }
     }
-    // Every ARM request names its api-version (ARM RPC: MissingApiVersionParameter).
-    if call.query("api-version").is_none_or(str::is_empty) {
+    check_api_version(call)?;
+    Ok(Some(Caller { claims: *claims }))
+}
+
+/// Every ARM request names its api-version (ARM RPC: MissingApiVersionParameter), and one the
+/// resource type accepts ([`api_versions`]).
+fn check_api_version(call: &Call) -> Result<(), Reply> {
+    let Some(version) = call.query("api-version").filter(|v| !v.is_empty()) else {
         return Err(error(
             400,
             "MissingApiVersionParameter",
             "The api-version query parameter (?api-version=) is required for all requests.",
         ));
+    };
+    match api_versions::check(&call.path, version, &request_location(call)) {
+        Some(refused) => Err(refused),
+        None => Ok(()),
     }
-    Ok(Some(Caller { claims: *claims }))
+}
+
+/// The region ARM routes a request to: a `locations/{l}` segment, else the resource group's
+/// location, else `global`.
+fn request_location(call: &Call) -> String {
+    let segments: Vec<&str> = call.path.trim_matches('/').split('/').collect();
+    let after = |name: &str| {
+        segments
+            .iter()
+            .position(|s| s.eq_ignore_ascii_case(name))
+            .and_then(|i| segments.get(i + 1))
+            .map(|s| s.to_string())
+    };
+    if let Some(location) = after("locations") {
+        return location;
+    }
+    if let (Some(sub), Some(rg)) = (after("subscriptions"), after("resourcegroups")) {
+        let state = call.state();
+        if let Some(location) = state.subscription(&sub).and_then(|(_, s)| {
+            s.resource_groups
+                .iter()
+                .find(|g| g.name.eq_ignore_ascii_case(&rg))
+                .map(|g| g.location.clone())
+        }) {
+            return location;
+        }
+    }
+    "global".into()
+}
+
+/// The resource id a request addresses, as written in its path (ARM authorizes and names this
+/// scope in `AuthorizationFailed`).
+pub fn path_scope(call: &Call) -> String {
+    call.path.trim_end_matches('/').to_string()
+}
+
+/// The subscription of the path must exist, then the caller needs `action` at `scope`.
+pub fn authorize(call: &Call, scope: &str, action: &str) -> Result<(), Reply> {
+    {
+        let state = call.state();
+        subscription(&state, call)?;
+    }
+    permissions::require(call, scope, action)
 }
 
 /// The subscription of the `sub` path capture, or ARM's `SubscriptionNotFound`.
