@@ -189,6 +189,7 @@ pub fn add(
         service_principal_type: PrincipalType::Application,
         app_owner_organization_id: home,
         directory_roles: Vec::new(),
+        app_roles: Vec::new(),
         alternative_names: Vec::new(),
     };
     state
