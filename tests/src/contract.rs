@@ -235,6 +235,18 @@ pub fn enum_info<T: SpecEnum>() -> ModelInfo {
     }
 }
 
+/// An enum the simulator keeps as a list of accepted strings (compared case-insensitively when
+/// a request is checked, as the service does), checked against the spec's enum values.
+pub fn list_info(rust_name: &'static str, spec: SpecRef, values: &[&'static str]) -> ModelInfo {
+    ModelInfo {
+        rust_name,
+        spec,
+        shape: Shape::Enum {
+            variants: values.to_vec(),
+        },
+    }
+}
+
 /// The names serde's derive passes for a struct's fields or an enum's variants.
 fn recorded_names<T: DeserializeOwned>() -> Vec<&'static str> {
     let mut names = None;
