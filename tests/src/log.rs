@@ -61,6 +61,9 @@ impl LoggedRequest {
 pub struct RouteCount {
     pub reads: u64,
     pub writes: u64,
+    /// Data-plane cryptographic operations (see [`Kind::Crypto`]).
+    #[serde(default)]
+    pub crypto: u64,
     /// Writes that reached the service (see [`LoggedRequest::is_effective_write`]).
     pub effective_writes: u64,
     pub statuses: BTreeMap<u16, u64>,
@@ -71,6 +74,8 @@ pub struct RouteCount {
 pub struct Counters {
     pub reads: u64,
     pub writes: u64,
+    #[serde(default)]
+    pub crypto: u64,
     pub effective_writes: u64,
     pub routes: BTreeMap<String, RouteCount>,
 }
@@ -109,6 +114,10 @@ impl RequestLog {
                 Kind::Write => {
                     c.writes += 1;
                     route.writes += 1;
+                }
+                Kind::Crypto => {
+                    c.crypto += 1;
+                    route.crypto += 1;
                 }
             }
             if e.is_effective_write() {

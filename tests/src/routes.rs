@@ -20,6 +20,9 @@ use std::sync::Arc;
 pub enum Kind {
     Read,
     Write,
+    /// A data-plane cryptographic operation (wrap, unwrap, encrypt, decrypt): it uses a key
+    /// without changing anything, so it is neither a read of state nor a write.
+    Crypto,
 }
 
 impl Kind {
@@ -81,6 +84,11 @@ impl Route {
     /// A POST that changes nothing (token requests, `checkNameAvailability`, permission lists).
     pub fn post_read(pattern: &'static str, handler: Handler) -> Self {
         Self::new(Method::POST, pattern, Kind::Read, handler)
+    }
+
+    /// A POST that runs a cryptographic operation with a key (logged as [`Kind::Crypto`]).
+    pub fn post_crypto(pattern: &'static str, handler: Handler) -> Self {
+        Self::new(Method::POST, pattern, Kind::Crypto, handler)
     }
 }
 
@@ -219,6 +227,8 @@ pub struct Call {
     pub caller: Option<Caller>,
     /// The request id this answer carries (`x-ms-request-id` / `request-id`).
     pub request_id: String,
+    /// The client's address (what a Key Vault firewall sees).
+    pub peer: Option<std::net::SocketAddr>,
 }
 
 impl Call {

@@ -5,6 +5,7 @@
 
 pub mod az_shim;
 mod log_view;
+pub mod probe;
 
 pub use log_view::{LogView, Mark, summarize};
 

@@ -10,9 +10,11 @@
 //! the caller's object id and `properties.roleDefinitionId` naming a Key Vault role); otherwise an
 //! entry of `properties.accessPolicies` for the caller with the key permission.
 
+pub mod api_versions;
 pub mod crypto;
 mod keys;
 pub mod models;
+pub mod network;
 
 use crate::auth::{Checked, audience_matches, check};
 use crate::reply::Reply;
@@ -175,15 +177,31 @@ fn admit(call: &Call) -> Result<Option<Caller>, Reply> {
             ),
         ));
     }
-    // Every data-plane operation takes a required api-version (keyvault-data/2025-07-01).
-    if call.query("api-version").is_none_or(str::is_empty) {
-        return Err(error(
-            400,
-            "BadParameter",
-            "The 'api-version' query parameter is required.",
+    // Every data-plane operation takes a required, known api-version (keyvault-data/2025-07-01).
+    if let Some(refused) = api_versions::check(call.query("api-version")) {
+        return Err(refused);
+    }
+    // The vault's firewall and public-access setting apply to every authenticated request.
+    let origin = network::client_origin(call.peer);
+    if let Err(blocked) = network::allows(&vault.body, &origin) {
+        return Err(network::refusal(
+            &vault,
+            blocked,
+            &origin,
+            &caller_text(&claims),
         ));
     }
     Ok(Some(Caller { claims: *claims }))
+}
+
+/// `appid=…;oid=…;iss=…`, how Key Vault names the caller in its 403s.
+fn caller_text(claims: &crate::tokens::Claims) -> String {
+    format!(
+        "appid={};oid={};iss={}",
+        claims.appid.as_deref().unwrap_or_default(),
+        claims.oid.as_deref().unwrap_or_default(),
+        claims.iss
+    )
 }
 
 /// A key permission and the RBAC data action it needs.
@@ -195,6 +213,9 @@ pub enum KeyPermission {
     UnwrapKey,
     Encrypt,
     Decrypt,
+    Rotate,
+    GetRotationPolicy,
+    SetRotationPolicy,
 }
 
 impl KeyPermission {
@@ -207,6 +228,9 @@ impl KeyPermission {
             KeyPermission::UnwrapKey => "unwrapKey",
             KeyPermission::Encrypt => "encrypt",
             KeyPermission::Decrypt => "decrypt",
+            KeyPermission::Rotate => "rotate",
+            KeyPermission::GetRotationPolicy => "getrotationpolicy",
+            KeyPermission::SetRotationPolicy => "setrotationpolicy",
         }
     }
 
@@ -218,6 +242,15 @@ impl KeyPermission {
             KeyPermission::UnwrapKey => "Microsoft.KeyVault/vaults/keys/unwrap/action",
             KeyPermission::Encrypt => "Microsoft.KeyVault/vaults/keys/encrypt/action",
             KeyPermission::Decrypt => "Microsoft.KeyVault/vaults/keys/decrypt/action",
+            KeyPermission::Rotate => "Microsoft.KeyVault/vaults/keys/rotate/action",
+            // Key rotation policies are their own data type (Key Vault Crypto Officer:
+            // `Microsoft.KeyVault/vaults/keyrotationpolicies/*`).
+            KeyPermission::GetRotationPolicy => {
+                "Microsoft.KeyVault/vaults/keyrotationpolicies/read"
+            }
+            KeyPermission::SetRotationPolicy => {
+                "Microsoft.KeyVault/vaults/keyrotationpolicies/write"
+            }
         }
     }
 }
@@ -265,12 +298,7 @@ fn role_grants(
 pub fn authorize(call: &Call, vault: &ArmResource, permission: KeyPermission) -> Result<(), Reply> {
     let claims = &call.caller().claims;
     let oid = claims.oid.clone().unwrap_or_default();
-    let who = format!(
-        "appid={};oid={};iss={}",
-        claims.appid.as_deref().unwrap_or_default(),
-        oid,
-        claims.iss
-    );
+    let who = caller_text(claims);
     let location = vault
         .body
         .get("location")

@@ -31,6 +31,7 @@ impl std::error::Error for Dropped {}
 pub async fn handle(
     shared: Arc<Shared>,
     request: Request<Incoming>,
+    peer: Option<std::net::SocketAddr>,
 ) -> Result<Response<HttpBody>, Dropped> {
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(HttpBody::new(body), BODY_LIMIT)
@@ -71,6 +72,7 @@ pub async fn handle(
         params: Vec::new(),
         caller: None,
         request_id: uuid::Uuid::new_v4().to_string(),
+        peer,
     };
     let def = shared.service_def(service);
     let lookup = def.routes.lookup(&call.method, &call.path);

@@ -152,13 +152,13 @@ pub async fn serve(
         tokio::select! {
             _ = stop.changed() => break,
             accepted = listener.accept() => {
-                let Ok((tcp, _)) = accepted else { continue };
+                let Ok((tcp, peer)) = accepted else { continue };
                 let acceptor = acceptor.clone();
                 let shared = shared.clone();
                 connections.spawn(async move {
                     let Ok(tls) = acceptor.accept(tcp).await else { return };
                     let service = hyper::service::service_fn(move |request| {
-                        dispatch::handle(shared.clone(), request)
+                        dispatch::handle(shared.clone(), request, Some(peer))
                     });
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(tls), service)

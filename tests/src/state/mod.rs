@@ -154,6 +154,9 @@ pub struct ServicePrincipal {
     pub app_owner_organization_id: TenantId,
     #[serde(default)]
     pub directory_roles: Vec<String>,
+    /// Microsoft Graph application permissions granted to it (`Application.ReadWrite.All`, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub app_roles: Vec<String>,
     /// For managed identities: the identity's ARM resource id.
     #[serde(default)]
     pub alternative_names: Vec<String>,
@@ -181,6 +184,9 @@ pub struct ArmResource {
 pub struct StoredKey {
     pub name: String,
     pub versions: Vec<KeyVersion>,
+    /// The key's rotation policy as set by `PUT /keys/{name}/rotationpolicy` (the `KeyRotationPolicy` body).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation_policy: Option<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
