@@ -104,6 +104,13 @@ pub fn entra_error(status: u16, error: &str, code: u32, description: &str) -> Re
     .header("x-ms-request-id", trace)
 }
 
+/// `organizations` and `common`: the multi-tenant authorities Entra accepts in place of a
+/// tenant (Microsoft identity platform, "Authority"; `consumers` is for personal accounts, which
+/// the simulator has none of).
+pub fn is_multi_tenant_authority(reference: &str) -> bool {
+    reference.eq_ignore_ascii_case("organizations") || reference.eq_ignore_ascii_case("common")
+}
+
 /// AADSTS90002: the tenant in the URL is unknown.
 pub fn tenant_not_found(tenant: &str) -> Reply {
     entra_error(
