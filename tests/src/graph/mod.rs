@@ -3,8 +3,11 @@
 //! answers carry `request-id` and `client-request-id`. Data is the token's tenant's.
 
 pub mod applications;
+pub mod authz;
 mod directory;
 pub mod federated_credentials;
+pub mod filter;
+pub mod models;
 pub mod service_principals;
 
 use crate::auth::{Checked, audience_matches, check};
