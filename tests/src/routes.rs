@@ -268,6 +268,11 @@ impl Call {
     pub fn origin(&self) -> String {
         format!("https://{}", self.host)
     }
+
+    /// The host name of this request, without its port.
+    pub fn host_name(&self) -> String {
+        crate::service::strip_port(&self.host).to_string()
+    }
 }
 
 #[cfg(test)]

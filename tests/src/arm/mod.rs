@@ -4,6 +4,7 @@
 
 pub mod api_versions;
 mod deployments;
+mod metadata;
 pub mod models;
 pub mod operations;
 pub mod permissions;
@@ -65,6 +66,7 @@ fn routes() -> Vec<Route> {
     routes.extend(permissions::routes());
     routes.extend(user_assigned_identities::routes());
     routes.extend(subscription_list::routes());
+    routes.extend(metadata::routes());
     routes
 }
 
@@ -90,6 +92,15 @@ fn unauthorized(call: &Call, code: &str, message: &str) -> Reply {
 /// ARM's token check: signature and lifetime, the ARM audience, and for `/subscriptions/{id}/…`
 /// the subscription's tenant; then the required `api-version`.
 fn admit(call: &Call) -> Result<Option<Caller>, Reply> {
+    // The cloud's metadata is public: `az cloud register` reads it before any sign-in.
+    if call
+        .path
+        .trim_end_matches('/')
+        .eq_ignore_ascii_case("/metadata/endpoints")
+    {
+        check_api_version(call)?;
+        return Ok(None);
+    }
     let claims = match check(call) {
         Checked::Missing => {
             return Err(unauthorized(

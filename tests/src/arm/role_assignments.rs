@@ -283,8 +283,18 @@ pub fn registry() -> Vec<crate::contract::ModelInfo> {
     ]
 }
 
-/// The subscription's tenant must exist; the resource group, vault and key of the scope too.
+/// The subscription's tenant must exist; the resource group and vault of the scope too.
 fn check_scope(call: &Call, state: &State) -> Result<SubscriptionId, Reply> {
+    check_scope_of(call, state, false)
+}
+
+/// [`check_scope`], and with `key_must_exist` the key of a key scope (a new assignment needs an
+/// existing scope; one left over after its key was deleted can still be read and deleted).
+fn check_scope_of(
+    call: &Call,
+    state: &State,
+    key_must_exist: bool,
+) -> Result<SubscriptionId, Reply> {
     let (_, sub) = super::subscription(state, call)?;
     let rg = call.param("rg");
     if !rg.is_empty()
@@ -309,7 +319,8 @@ fn check_scope(call: &Call, state: &State) -> Result<SubscriptionId, Reply> {
         }
         let key = call.param("key");
         // A key scope names an ARM resource (`Microsoft.KeyVault/vaults/keys`) that must exist.
-        if !key.is_empty()
+        if key_must_exist
+            && !key.is_empty()
             && !state
                 .keys
                 .get(&vault.to_ascii_lowercase())
@@ -431,7 +442,7 @@ fn put(call: &Call) -> Reply {
     }
     let sub = {
         let state = call.state();
-        match check_scope(call, &state) {
+        match check_scope_of(call, &state, true) {
             Ok(s) => s,
             Err(reply) => return reply,
         }

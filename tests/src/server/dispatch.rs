@@ -65,7 +65,7 @@ pub async fn handle(
         instance,
         method: parts.method.clone(),
         host: host.clone(),
-        path: parts.uri.path().to_string(),
+        path: collapse_slashes(parts.uri.path()),
         query,
         headers: parts.headers.clone(),
         body,
@@ -174,6 +174,19 @@ pub async fn handle(
         return Err(Dropped);
     }
     Ok(respond(reply))
+}
+
+/// The path with runs of `/` collapsed: Azure's front ends treat `//metadata/endpoints` (what
+/// `az cloud register` sends for an endpoint given with a trailing slash) as `/metadata/endpoints`.
+fn collapse_slashes(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if c == '/' && out.ends_with('/') {
+            continue;
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The answer a scripted status fault gives, in the service's error shape.
