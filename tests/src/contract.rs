@@ -248,7 +248,7 @@ pub fn list_info(rust_name: &'static str, spec: SpecRef, values: &[&'static str]
 }
 
 /// The names serde's derive passes for a struct's fields or an enum's variants.
-fn recorded_names<T: DeserializeOwned>() -> Vec<&'static str> {
+pub fn recorded_names<T: DeserializeOwned>() -> Vec<&'static str> {
     let mut names = None;
     let _ = T::deserialize(Recorder(&mut names));
     names.unwrap_or_default().to_vec()

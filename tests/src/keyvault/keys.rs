@@ -257,7 +257,6 @@ fn create(call: &Call) -> Reply {
             .or_insert_with(|| StoredKey {
                 name: name.clone(),
                 versions: Vec::new(),
-                rotation_policy: None,
             });
         entry.versions.push(version);
     }
@@ -341,8 +340,14 @@ fn rotate(call: &Call) -> Reply {
     }
     let store = store_key(call);
     let now = crate::tokens::now();
+    let policy_key = format!("{store}/{}", name.to_ascii_lowercase());
     let version = {
         let mut state = call.state();
+        let expiry = state
+            .key_rotation_policies
+            .get(&policy_key)
+            .and_then(|p| p["attributes"]["expiryTime"].as_str())
+            .and_then(duration_seconds);
         let Some(key) = state
             .keys
             .get_mut(&store)
@@ -380,11 +385,6 @@ fn rotate(call: &Call) -> Reply {
             .get("crv")
             .and_then(|c| serde_json::from_value(json!(c)).ok())
             .unwrap_or(JsonWebKeyCurveName::P256);
-        let expiry = key
-            .rotation_policy
-            .as_ref()
-            .and_then(|p| p["attributes"]["expiryTime"].as_str())
-            .and_then(duration_seconds);
         let version = KeyVersion {
             version: uuid::Uuid::new_v4().simple().to_string(),
             kty: current.kty.clone(),
@@ -475,7 +475,10 @@ fn get_policy(call: &Call) -> Reply {
         return key_not_found(&name);
     };
     let key_name = key.name.clone();
-    let policy = key.rotation_policy.clone();
+    let policy = state
+        .key_rotation_policies
+        .get(&format!("{store}/{}", name.to_ascii_lowercase()))
+        .cloned();
     drop(state);
     Reply::ok(policy.unwrap_or_else(|| default_policy(call, &key_name)))
 }
@@ -596,17 +599,18 @@ fn put_policy(call: &Call) -> Reply {
     let store = store_key(call);
     let id = format!("{}keys/{name}/rotationpolicy", base_url(call));
     let now = crate::tokens::now();
+    let policy_key = format!("{store}/{}", name.to_ascii_lowercase());
     let mut state = call.state();
-    let Some(key) = state
+    if !state
         .keys
-        .get_mut(&store)
-        .and_then(|keys| keys.get_mut(&name.to_ascii_lowercase()))
-    else {
+        .get(&store)
+        .is_some_and(|keys| keys.contains_key(&name.to_ascii_lowercase()))
+    {
         return key_not_found(&name);
-    };
-    let created = key
-        .rotation_policy
-        .as_ref()
+    }
+    let created = state
+        .key_rotation_policies
+        .get(&policy_key)
         .and_then(|p| p["attributes"]["created"].as_i64())
         .unwrap_or(now);
     let actions: Vec<Value> = policy
@@ -637,7 +641,7 @@ fn put_policy(call: &Call) -> Reply {
         attributes["expiryTime"] = json!(e);
     }
     let body = json!({ "id": id, "lifetimeActions": actions, "attributes": attributes });
-    key.rotation_policy = Some(body.clone());
+    state.key_rotation_policies.insert(policy_key, body.clone());
     Reply::ok(body)
 }
 
