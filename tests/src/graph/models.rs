@@ -145,3 +145,25 @@ pub fn decode_entity<T: DeserializeOwned>(
     };
     parse(&body).map_err(|e| refuse(call, dialect, &e))
 }
+
+/// The request models decoded against Graph entities, for the conformance test: (entity, Rust
+/// type, member names). Every member must be declared on the entity.
+pub fn body_models() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
+    vec![
+        (
+            "application",
+            std::any::type_name::<super::applications::ApplicationBody>(),
+            recorded_names::<super::applications::ApplicationBody>(),
+        ),
+        (
+            "servicePrincipal",
+            std::any::type_name::<super::service_principals::ServicePrincipalBody>(),
+            recorded_names::<super::service_principals::ServicePrincipalBody>(),
+        ),
+        (
+            "federatedIdentityCredential",
+            std::any::type_name::<super::federated_credentials::CredentialBody>(),
+            recorded_names::<super::federated_credentials::CredentialBody>(),
+        ),
+    ]
+}

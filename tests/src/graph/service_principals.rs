@@ -42,7 +42,7 @@ pub fn routes() -> Vec<Route> {
 /// The members of a `servicePrincipal` body this simulator accepts (a subset of the entity).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ServicePrincipalBody {
+pub struct ServicePrincipalBody {
     #[serde(default)]
     app_id: Option<String>,
     #[serde(default)]
