@@ -60,6 +60,34 @@ impl Answer {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+
+    /// Asserts a refusal: the status, the error code (ARM/Graph/Key Vault `error.code`, Entra's
+    /// `error`) and message fragments, in order.
+    #[track_caller]
+    pub fn refused(&self, status: u16, code: &str, fragments: &[&str]) -> &Self {
+        assert_eq!(
+            (self.status, self.code()),
+            (status, code),
+            "unexpected answer: {}",
+            self.text
+        );
+        let message = self.message();
+        let mut rest = message;
+        for f in fragments {
+            match rest.find(f) {
+                Some(i) => rest = &rest[i + f.len()..],
+                None => panic!("the message lacks `{f}` (in order): {message}"),
+            }
+        }
+        self
+    }
+
+    /// Asserts success with `status`.
+    #[track_caller]
+    pub fn accepted(&self, status: u16) -> &Self {
+        assert_eq!(self.status, status, "unexpected answer: {}", self.text);
+        self
+    }
 }
 
 /// A raw HTTPS client for one simulator.
