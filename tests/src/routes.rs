@@ -6,35 +6,13 @@
 //! To add a route: write `fn handler(call: &Call) -> Reply` in the service's module and add
 //! `Route::get("/pattern/{name}", handler)` (or `put`, `post`, `post_read`, ...) to its `routes()`.
 
+pub use crate::log::Kind;
 use crate::reply::Reply;
-use crate::server::Shared;
 use crate::service::Service;
+use crate::shared::Shared;
 use crate::tokens::Claims;
 use http::{HeaderMap, Method};
-use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-
-/// Whether a request changes the cloud's state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    Read,
-    Write,
-    /// A data-plane cryptographic operation (wrap, unwrap, encrypt, decrypt): it uses a key
-    /// without changing anything, so it is neither a read of state nor a write.
-    Crypto,
-}
-
-impl Kind {
-    /// GET and HEAD read; every other method writes unless its route says otherwise.
-    pub fn of_method(method: &Method) -> Kind {
-        if method == Method::GET || method == Method::HEAD {
-            Kind::Read
-        } else {
-            Kind::Write
-        }
-    }
-}
 
 pub type Handler = fn(&Call) -> Reply;
 

@@ -13,8 +13,8 @@ pub mod service_principals;
 use crate::auth::{Checked, audience_matches, check};
 use crate::reply::Reply;
 use crate::routes::{Call, Caller, Route, RouteTable};
-use crate::server::ServiceDef;
 use crate::service::Service;
+use crate::service_def::ServiceDef;
 use crate::tokens::TokenProblem;
 use serde_json::json;
 

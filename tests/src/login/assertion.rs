@@ -15,7 +15,7 @@
 
 use super::entra_error;
 use crate::reply::Reply;
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::state::Application;
 use crate::tokens::{Claims, TokenProblem};
 

@@ -1,7 +1,7 @@
 //! Issuing tokens: the claims Entra puts in user, application and managed-identity tokens.
 
 use crate::roles;
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::state::{PrincipalType, ServicePrincipal, Tenant, User};
 use crate::tokens::{ACCESS_TOKEN_SECONDS, Claims, REFRESH_AUDIENCE};
 

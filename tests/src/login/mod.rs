@@ -10,8 +10,8 @@ mod token;
 
 use crate::reply::Reply;
 use crate::routes::{Call, Caller, Route, RouteTable};
-use crate::server::ServiceDef;
 use crate::service::Service;
+use crate::service_def::ServiceDef;
 use serde_json::json;
 
 pub fn def() -> ServiceDef {

@@ -74,7 +74,7 @@ pub async fn handle(
         request_id: uuid::Uuid::new_v4().to_string(),
         peer,
     };
-    let def = shared.service_def(service);
+    let def = crate::registry::def(service);
     let lookup = def.routes.lookup(&call.method, &call.path);
     let (route, kind) = match &lookup {
         Lookup::Found(route, params) => {
