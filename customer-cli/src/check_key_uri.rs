@@ -2,7 +2,7 @@
 //! the target needs — versionless for Cosmos DB, the full versioned identifier for MongoDB Atlas (offline).
 
 use serde::Serialize;
-use xtcmk::cli::GlobalArgs;
+use xtcmk::cli::{GlobalArgs, Printer};
 use xtcmk::{EncryptionTarget, KeyStoreKind, KeyUri};
 
 /// The field name key URI errors carry.
@@ -33,8 +33,7 @@ struct Report {
     cloud: String,
 }
 
-pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<()> {
-    let printer = global.printer();
+pub fn run(args: Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<()> {
     let cloud = global.cloud()?;
     let uri = KeyUri::parse(&cloud, FIELD, &args.uri)?;
     if uri.to_string() != args.uri.trim() {

@@ -1,4 +1,5 @@
-//! `xtcmk-customer`: the customer's side of cross-tenant customer-managed keys (phase 2).
+//! `xtcmk-customer`: the customer's side of cross-tenant customer-managed keys (phase 2). It
+//! parses arguments, asks before changing anything and renders; the work is in `xtcmk::ops`.
 
 mod check_key_uri;
 mod onboard;
@@ -34,16 +35,29 @@ enum Command {
     CheckKeyUri(check_key_uri::Args),
 }
 
+impl Command {
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Onboard(_) => "onboard",
+            Command::Status(_) => "status",
+            Command::Revoke(_) => "revoke",
+            Command::CheckKeyUri(_) => "check-key-uri",
+        }
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli: Cli = xtcmk::cli::parse();
     xtcmk::cli::init_logging(cli.global.verbose);
     let global = cli.global;
-    xtcmk::cli::run(async move {
+    let printer = global.printer("xtcmk-customer", cli.command.name());
+    let p = printer.clone();
+    xtcmk::cli::run(printer, async move {
         match cli.command {
-            Command::Onboard(args) => onboard::run(args, &global).await,
-            Command::Status(args) => status::run(args, &global).await,
-            Command::Revoke(args) => revoke::run(args, &global).await,
-            Command::CheckKeyUri(args) => check_key_uri::run(args, &global),
+            Command::Onboard(args) => onboard::run(args, &global, p).await,
+            Command::Status(args) => status::run(args, &global, p).await,
+            Command::Revoke(args) => revoke::run(args, &global, p).await,
+            Command::CheckKeyUri(args) => check_key_uri::run(args, &global, &p),
         }
     })
 }

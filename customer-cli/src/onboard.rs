@@ -1,21 +1,17 @@
 //! `xtcmk-customer onboard`: install the provider's app, create or adopt the vault and key,
 //! grant the app's service principal least-privilege access to the key, write the handoff.
 
-use serde::Serialize;
 use std::path::PathBuf;
-use xtcmk::cli::{GlobalArgs, UsageError};
+use std::sync::Arc;
+use xtcmk::cli::{GlobalArgs, Printer, UsageError};
 use xtcmk::documents::{EncryptionTarget, Invitation, PermissionModel};
-use xtcmk::http::AuthArgs;
+use xtcmk::http::{AuthArgs, HttpStack};
 use xtcmk::key_uri::{check_key_name, check_vault_name};
-use xtcmk::output::{Outcome, StepReport};
+use xtcmk::ops::onboard::{self, GrantScope, InstallVia, OnboardSpec};
+use xtcmk::report::{Event, Reporter};
 use xtcmk::resource_id::check_resource_group_name;
-use xtcmk::steps::customer::preflight::{self, KeyFound};
-use xtcmk::steps::customer::verify::Check;
-use xtcmk::steps::customer::{
-    GrantScope, InstallVia, OnboardSpec, grant, handoff, key, service_principal, session, vault,
-    verify,
-};
-use xtcmk::{AppId, SubscriptionId, TenantId};
+use xtcmk::steps::customer::handoff;
+use xtcmk::{AppId, Ctx, Location, SubscriptionId, TenantId};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -102,21 +98,6 @@ pub struct Args {
     pub auth: AuthArgs,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Report {
-    tenant: TenantId,
-    dry_run: bool,
-    plan: Vec<String>,
-    steps: Vec<StepReport>,
-    checks: Vec<Check>,
-    writes: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    handoff_file: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    handoff: Option<serde_json::Value>,
-}
-
 fn spec(args: &Args, global: &GlobalArgs) -> anyhow::Result<OnboardSpec> {
     let cloud = global.cloud()?;
     let (app_id, app_display_name, consent_url) = match (&args.invitation, &args.app_id) {
@@ -136,8 +117,18 @@ fn spec(args: &Args, global: &GlobalArgs) -> anyhow::Result<OnboardSpec> {
         }
     };
     check_resource_group_name("--resource-group", &args.resource_group)?;
+    let location = Location::parse_field("--location", &args.location)?;
+    cloud.check_location("--location", &location)?;
     check_vault_name("--vault", &args.vault, &args.vault)?;
     check_key_name("--key", &args.key, &args.key)?;
+    if let Some(invitation) = &args.invitation {
+        xtcmk::files::check_distinct(
+            "--handoff-out",
+            &args.handoff_out,
+            "--invitation",
+            invitation,
+        )?;
+    }
     if ![2048, 3072, 4096].contains(&args.key_size) {
         return Err(xtcmk::InputError::new(
             "--key-size",
@@ -152,7 +143,7 @@ fn spec(args: &Args, global: &GlobalArgs) -> anyhow::Result<OnboardSpec> {
         app_display_name,
         subscription: SubscriptionId::parse_field("--subscription", &args.subscription)?,
         resource_group: args.resource_group.clone(),
-        location: args.location.trim().to_ascii_lowercase().replace(' ', ""),
+        location,
         vault: args.vault.clone(),
         key: args.key.clone(),
         target: args.target,
@@ -163,183 +154,74 @@ fn spec(args: &Args, global: &GlobalArgs) -> anyhow::Result<OnboardSpec> {
         recover: args.recover,
         via: args.via,
         consent_url,
+        handoff_out: args.handoff_out.clone(),
     })
 }
 
-pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<()> {
-    let printer = global.printer();
+pub async fn run(args: Args, global: &GlobalArgs, printer: Arc<Printer>) -> anyhow::Result<()> {
     let spec = spec(&args, global)?;
     let tenant = args
         .tenant
         .as_deref()
         .map(|t| TenantId::parse_field("--tenant", t))
         .transpose()?;
-    let ctx = session::connect(
-        global.cloud()?,
-        args.auth.auth,
-        tenant,
-        args.dry_run,
-        printer,
-    )
-    .await?;
+    let stack = HttpStack::from_env(global.cloud()?, args.auth.auth)?;
+    let ctx = Ctx::connect(stack, tenant, printer.clone()).await?;
+    printer.context(Some(ctx.tenant.to_string()), args.dry_run);
 
-    let pre = preflight::run(&ctx, &spec).await?;
-    let plan = pre.plan(&spec);
+    let plan = onboard::plan(&ctx, &spec).await?;
+    let steps = plan.steps();
     printer.status(format!(
         "Onboarding in tenant {} as {}{}:",
         ctx.tenant,
-        pre.user.display_name(),
+        plan.user.display_name(),
         if args.dry_run {
             " (dry run: nothing will change)"
         } else {
             ""
         }
     ));
-    for line in &plan {
-        printer.status(format!("  - {line}"));
+    for step in &steps {
+        printer.status(format!("  - {}", step.sentence()));
     }
-    if !args.dry_run {
-        session::confirm("Proceed?", args.yes, "xtcmk-customer onboard")?;
-    }
-
-    let mut steps = Vec::new();
-    let sp =
-        service_principal::ensure(&ctx, &spec, pre.service_principal.as_ref(), &mut steps).await?;
-    let (report, the_vault) = vault::ensure(&ctx, &spec, &pre.vault).await?;
-    ctx.report(&mut steps, report);
-    let me_kind = grant::PrincipalKind::of(&pre.user);
-    let key_facts = match (&pre.key, the_vault.as_ref()) {
-        (KeyFound::Existing(facts), Some(_)) => {
-            ctx.report(
-                &mut steps,
-                StepReport::new("key", Outcome::Adopted, facts.kid.clone()),
-            );
-            Some(facts.clone())
+    if args.dry_run {
+        for step in &steps {
+            printer.report(Event::StepFinished(step.predicted()));
         }
-        _ => {
-            key::ensure(
-                &ctx,
-                &spec,
-                pre.grants_self_on_new_vault(),
-                the_vault.as_ref(),
-                &pre.user_id,
-                me_kind,
-                &mut steps,
-            )
-            .await?
-        }
-    };
-    let granted = match &sp {
-        Some(sp) => Some(
-            grant::ensure(
-                &ctx,
-                &spec,
-                &sp.id,
-                the_vault.as_ref(),
-                pre.permission_model,
-                &mut steps,
-            )
-            .await?,
-        ),
-        None => {
-            ctx.report(
-                &mut steps,
-                StepReport::new(
-                    "grant",
-                    Outcome::WouldCreate,
-                    spec.grant_scope_id().to_string(),
-                )
-                .detail(format!(
-                    "{} for the new service principal",
-                    grant::role_name(spec.target)
-                )),
-            );
-            None
-        }
-    };
-
-    let mut checks = Vec::new();
-    let mut handoff_value = None;
-    let mut handoff_file = None;
-    if let (Some(sp), Some(k), Some(granted)) = (&sp, &key_facts, &granted) {
-        let doc = handoff::build(
-            &ctx,
-            &spec,
-            sp,
-            k.versioned(&ctx)?,
-            pre.permission_model,
-            granted.role_assignment_id.clone(),
-        );
-        if !args.dry_run {
-            checks = verify::run(&ctx, &doc).await?;
-            // The checks are data, on stdout as `status` prints them.
-            for c in &checks {
-                printer.text(c.line());
-            }
-            if let Some(failed) = checks.iter().find(|c| !c.ok) {
-                anyhow::bail!(
-                    xtcmk::Refusal::new(format!(
-                        "onboarding finished, but the check of `{}` failed: {}",
-                        failed.item, failed.detail
-                    ))
-                    .hint("re-run the same command; every step is safe to repeat")
-                );
-            }
-            let report = handoff::write(&args.handoff_out, &doc)?;
-            ctx.report(&mut steps, report);
-            handoff_file = Some(args.handoff_out.display().to_string());
-        } else {
-            ctx.report(
-                &mut steps,
-                StepReport::new(
-                    "handoff",
-                    Outcome::WouldCreate,
-                    args.handoff_out.display().to_string(),
-                ),
-            );
-        }
-        handoff_value = Some(doc.to_value());
-    } else {
-        ctx.report(
-            &mut steps,
-            StepReport::new(
-                "handoff",
-                Outcome::WouldCreate,
-                args.handoff_out.display().to_string(),
-            ),
-        );
-    }
-
-    // Changes in the tenant (the handoff file is local).
-    let writes = steps
-        .iter()
-        .filter(|s| s.outcome.is_write() && s.step != "handoff")
-        .count();
-    if printer.is_json() {
-        printer.json(&Report {
-            tenant: ctx.tenant,
-            dry_run: args.dry_run,
-            plan,
-            steps,
-            checks,
-            writes,
-            handoff_file,
-            handoff: handoff_value,
-        });
-    } else if args.dry_run {
+        printer.json(&printer.report_document());
         printer.text("Dry run: nothing was changed. Re-run without --dry-run to apply the plan.");
-    } else if writes == 0 {
+        return Ok(());
+    }
+    if plan.writes() > 0 {
+        printer.confirm("Proceed?", args.yes).await?;
+    }
+
+    let outcome = onboard::apply(&ctx, plan).await?;
+    let writes = xtcmk::output::cloud_writes(&outcome.steps);
+    if printer.is_json() {
+        printer.json(
+            &printer
+                .report_document()
+                .field("checks", &outcome.checks)
+                .field("handoffFile", args.handoff_out.display().to_string())
+                .field("handoff", outcome.handoff.to_value()),
+        );
+        return Ok(());
+    }
+    for c in &outcome.checks {
+        printer.text(c.line());
+    }
+    if writes == 0 {
         printer.text(format!(
             "Already onboarded: nothing needed changing. Handoff: {}.",
             args.handoff_out.display()
         ));
-        printer.text(handoff::send_line(&args.handoff_out));
     } else {
         printer.text(format!(
             "Onboarded: {writes} change(s) made in your tenant. Handoff written to {}.",
             args.handoff_out.display()
         ));
-        printer.text(handoff::send_line(&args.handoff_out));
     }
+    printer.text(handoff::send_line(&args.handoff_out));
     Ok(())
 }

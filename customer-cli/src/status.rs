@@ -1,13 +1,13 @@
 //! `xtcmk-customer status --handoff FILE`: re-checks every item of an onboarding, read-only —
-//! the service principal, the vault's prerequisites, the key and the provider's grant.
+//! the service principal, the vault's prerequisites, the key and the provider's grant. Exit 3
+//! when a link is broken; a check the signed-in principal may not make is `unknown`.
 
-use serde::Serialize;
 use std::path::PathBuf;
-use xtcmk::Handoff;
-use xtcmk::cli::GlobalArgs;
-use xtcmk::http::AuthArgs;
-use xtcmk::steps::customer::session;
-use xtcmk::steps::customer::verify::{self, Check};
+use std::sync::Arc;
+use xtcmk::cli::{GlobalArgs, Printer};
+use xtcmk::http::{AuthArgs, HttpStack};
+use xtcmk::ops::status;
+use xtcmk::{Ctx, Handoff};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -19,50 +19,32 @@ pub struct Args {
     pub auth: AuthArgs,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Report<'a> {
-    handoff: &'a Handoff,
-    ok: bool,
-    checks: &'a [Check],
-}
-
-pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<()> {
-    let printer = global.printer();
+pub async fn run(args: Args, global: &GlobalArgs, printer: Arc<Printer>) -> anyhow::Result<()> {
     let cloud = global.cloud()?;
     let handoff = Handoff::read_from_file("--handoff", &args.handoff, &cloud)?;
-    let ctx = session::connect(
-        cloud,
-        args.auth.auth,
-        Some(handoff.customer_tenant_id),
-        true,
-        printer,
-    )
-    .await?;
-    let checks = verify::run(&ctx, &handoff).await?;
-    let failed = checks.iter().filter(|c| !c.ok).count();
+    let stack = HttpStack::from_env(cloud, args.auth.auth)?;
+    let ctx = Ctx::connect(stack, Some(handoff.customer_tenant_id), printer.clone()).await?;
+    printer.context(Some(ctx.tenant.to_string()), false);
+    let report = status::run(&ctx, &handoff).await?;
     if printer.is_json() {
-        printer.json(&Report {
-            handoff: &handoff,
-            ok: failed == 0,
-            checks: &checks,
-        });
+        printer.json(&serde_json::json!({
+            "command": printer.command(),
+            "tenant": ctx.tenant,
+            "ok": report.failed() == 0,
+            "checks": report.checks,
+            "grants": report.grants,
+            "handoff": handoff.to_value(),
+            "warnings": printer.warnings(),
+        }));
     } else {
         printer.text(format!(
             "Onboarding of app {} with key {}:",
             handoff.app_id,
             handoff.key.versionless()
         ));
-        for c in &checks {
+        for c in &report.checks {
             printer.text(c.line());
         }
     }
-    if failed > 0 {
-        anyhow::bail!(xtcmk::Refusal::new(format!(
-            "{failed} of {} checks failed",
-            checks.len()
-        ))
-        .hint("re-run `xtcmk-customer onboard` with the same options to repair, then send the new handoff"));
-    }
-    Ok(())
+    Ok(report.health()?)
 }

@@ -74,7 +74,7 @@ async fn consent_needs_a_registered_reply_url_and_an_admin_then_onboard_adopts_t
     assert_eq!(run.code, 0, "{}", run.shown());
     assert!(
         run.stdout
-            .contains(&format!("service principal  adopted       {sp}")),
+            .contains(&format!("service principal  unchanged     {sp}")),
         "{}",
         run.shown()
     );
@@ -127,7 +127,7 @@ async fn via_consent_prints_the_invitation_url_and_waits_until_the_app_appears()
     assert_eq!(run.code, 0, "{}", run.shown());
     assert!(run.stderr.contains(&consent_url), "{}", run.shown());
     assert!(
-        run.stderr.contains("waiting") && run.stderr.contains("the administrator's consent"),
+        run.stderr.contains("waiting") && run.stderr.contains("an administrator to consent"),
         "{}",
         run.shown()
     );

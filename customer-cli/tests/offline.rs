@@ -3,7 +3,8 @@
 
 use std::path::Path;
 use tempfile::TempDir;
-use xtcmk_sim::bin_run::{path_filters, run_bin};
+use xtcmk_sim::bin_run::run_bin;
+use xtcmk_sim::snapshot::Filters;
 
 const BIN: &str = env!("CARGO_BIN_EXE_xtcmk-customer");
 const VERSION: &str = "0123456789abcdef0123456789abcdef";
@@ -15,12 +16,8 @@ fn run(dir: &Path, args: &[&str]) -> (i32, String) {
 }
 
 fn snapshot(name: &str, dir: &Path, shown: &str) {
-    let mut settings = insta::Settings::clone_current();
-    for (regex, label) in path_filters(dir, "[TMP]") {
-        settings.add_filter(&regex, label);
-    }
-    settings.set_prepend_module_to_snapshot(false);
-    settings.bind(|| insta::assert_snapshot!(name, shown));
+    let filters = Filters::new().dir(dir, "[TMP]");
+    xtcmk_sim::assert_output_snapshot!(filters, name, shown);
 }
 
 /// `(snapshot name, arguments, exit code, text the output must hold)`.

@@ -44,13 +44,13 @@ fn status_names_a_vault_that_lost_purge_protection_and_a_missing_key() {
         "--output".into(),
         "json".into(),
     ]);
-    assert_eq!(status.code, 1, "{}", status.shown());
+    assert_eq!(status.code, 3, "a broken link: {}", status.shown());
     let report: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     let failed: Vec<&str> = report["checks"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|c| c["ok"] == false)
+        .filter(|c| c["state"] == "fail")
         .map(|c| c["item"].as_str().unwrap())
         .collect();
     assert_eq!(failed, ["vault", "key"], "{}", status.shown());

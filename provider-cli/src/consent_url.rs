@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use xtcmk::AppId;
-use xtcmk::cli::GlobalArgs;
+use xtcmk::cli::{GlobalArgs, Printer};
 use xtcmk::consent::{self, ConsentTenant};
 
 #[derive(Debug, clap::Args)]
@@ -31,8 +31,7 @@ struct Report {
     cloud: String,
 }
 
-pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<()> {
-    let printer = global.printer();
+pub fn run(args: Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<()> {
     let cloud = global.cloud()?;
     let app_id = AppId::parse_field("--app-id", &args.app_id)?;
     let tenant = ConsentTenant::parse_field("--tenant", &args.tenant)?;

@@ -5,9 +5,10 @@ use anyhow::Context;
 use serde::Serialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use xtcmk::cli::{GlobalArgs, UsageError};
+use xtcmk::cli::{GlobalArgs, Printer, UsageError};
 use xtcmk::cosmos::{self, AccountName, CosmosCmkAccount, Location};
-use xtcmk::output::{Outcome, StepReport};
+use xtcmk::files::{read_text, write_atomic};
+use xtcmk::output::{Outcome, StepKind, StepReport};
 use xtcmk::{AppId, EncryptionTarget, Handoff, InputError, KeyUri, TenantId, VersionlessKeyUri};
 
 #[derive(Debug, clap::Args)]
@@ -71,8 +72,7 @@ struct Report {
     default_identity: String,
 }
 
-pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<()> {
-    let printer = global.printer();
+pub fn run(args: Args, global: &GlobalArgs, printer: &Printer) -> anyhow::Result<()> {
     let cloud = global.cloud()?;
 
     let source = match (&args.handoff, &args.customer_tenant, &args.key_uri) {
@@ -120,7 +120,11 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<()> {
     let identity = cosmos::parse_cross_tenant_identity("--identity", &args.identity)?;
     let account = CosmosCmkAccount::new(
         AccountName::parse_field("--account", &args.account)?,
-        Location::parse_field("--location", &args.location)?,
+        {
+            let location = Location::parse_field("--location", &args.location)?;
+            cloud.check_location("--location", &location)?;
+            location
+        },
         identity,
         app_id,
         source.key,
@@ -144,9 +148,9 @@ pub fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<()> {
         .with_fix("pass a folder you can write to")
     })?;
     let files = vec![
-        write_file("template", &template_path, cosmos::TEMPLATE_JSON)?,
+        write_file(StepKind::Template, &template_path, cosmos::TEMPLATE_JSON)?,
         write_file(
-            "parameters",
+            StepKind::Parameters,
             &parameters_path,
             &pretty(&account.parameters_file()),
         )?,
@@ -204,7 +208,7 @@ fn from_handoff(path: &Path, cloud: &xtcmk::Cloud) -> anyhow::Result<KeySource> 
                 handoff.target.as_str(),
                 "the customer onboarded this key for MongoDB Atlas, whose grant (get, encrypt, decrypt) does not let Cosmos DB wrap and unwrap with it",
             )
-            .with_fix("ask the customer to run `xtcmk-customer onboard` with --target cosmos and send the new handoff"),
+            .with_fix("ask the customer to run `xtcmk-customer onboard` with --for cosmos and send the new handoff"),
         )
         .context(format!("cannot use the handoff {}", path.display())));
     }
@@ -223,21 +227,14 @@ fn pretty(value: &Value) -> String {
 }
 
 /// Writes `contents` to `path`, reporting whether the file was created, changed or already identical.
-fn write_file(step: &str, path: &Path, contents: &str) -> anyhow::Result<StepReport> {
-    let outcome = match std::fs::read_to_string(path) {
-        Ok(existing) if existing == contents => Outcome::Unchanged,
-        Ok(_) => Outcome::Updated,
-        Err(_) => Outcome::Created,
+fn write_file(step: StepKind, path: &Path, contents: &str) -> anyhow::Result<StepReport> {
+    let outcome = match read_text("--out", path)? {
+        Some(existing) if existing == contents => Outcome::Unchanged,
+        Some(_) => Outcome::Updated,
+        None => Outcome::Created,
     };
     if outcome != Outcome::Unchanged {
-        std::fs::write(path, contents).map_err(|e| {
-            InputError::new(
-                "--out",
-                path.display().to_string(),
-                format!("the file cannot be written ({e})"),
-            )
-            .with_fix("pass a folder you can write to")
-        })?;
+        write_atomic("--out", path, contents)?;
     }
     Ok(StepReport::new(step, outcome, path.display().to_string()))
 }

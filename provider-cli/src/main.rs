@@ -1,4 +1,5 @@
 //! `xtcmk-provider`: the provider's side of cross-tenant customer-managed keys (phases 1 and 3).
+//! It parses arguments and renders; the work is in `xtcmk::ops`.
 
 mod consent_url;
 mod cosmos_template;
@@ -41,16 +42,31 @@ enum CosmosCommand {
     Template(cosmos_template::Args),
 }
 
+impl Command {
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Setup(_) => "setup",
+            Command::Identities(_) => "identities",
+            Command::ConsentUrl(_) => "consent-url",
+            Command::Cosmos(CosmosCommand::Template(_)) => "cosmos template",
+        }
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli: Cli = xtcmk::cli::parse();
     xtcmk::cli::init_logging(cli.global.verbose);
     let global = cli.global;
-    xtcmk::cli::run(async move {
+    let printer = global.printer("xtcmk-provider", cli.command.name());
+    let p = printer.clone();
+    xtcmk::cli::run(printer, async move {
         match cli.command {
-            Command::Setup(args) => setup::run(args, &global).await,
-            Command::Identities(args) => identities::run(args, &global).await,
-            Command::ConsentUrl(args) => consent_url::run(args, &global),
-            Command::Cosmos(CosmosCommand::Template(args)) => cosmos_template::run(args, &global),
+            Command::Setup(args) => setup::run(args, &global, p).await,
+            Command::Identities(args) => identities::run(args, &global, p).await,
+            Command::ConsentUrl(args) => consent_url::run(args, &global, &p),
+            Command::Cosmos(CosmosCommand::Template(args)) => {
+                cosmos_template::run(args, &global, &p)
+            }
         }
     })
 }

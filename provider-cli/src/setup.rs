@@ -1,16 +1,17 @@
 //! `xtcmk-provider setup`: phase 1 — the multi-tenant app, the managed identity, the federated
 //! credential that lets the identity act as the app, and the invitation for customers.
 
-use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::Arc;
-use xtcmk::cli::GlobalArgs;
+use xtcmk::cli::{GlobalArgs, Printer};
 use xtcmk::consent::check_redirect_uri;
 use xtcmk::http::{AuthArgs, HttpStack};
-use xtcmk::output::{Outcome, StepReport};
-use xtcmk::resource_id::{USER_ASSIGNED_IDENTITY_TYPE, check_resource_group_name};
-use xtcmk::steps::provider::{self, Session, SetupSpec};
-use xtcmk::{AppId, FicName, InputError, ResourceId, SubscriptionId, TenantId};
+use xtcmk::ops::setup::{self, SetupSpec};
+use xtcmk::report::{Event, Reporter};
+use xtcmk::resource_id::{
+    USER_ASSIGNED_IDENTITY_TYPE, check_identity_name, check_resource_group_name,
+};
+use xtcmk::{AppId, Ctx, FicName, InputError, Location, ResourceId, SubscriptionId, TenantId};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -71,28 +72,6 @@ pub struct Args {
     pub auth: AuthArgs,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Report<'a> {
-    tenant: TenantId,
-    dry_run: bool,
-    signed_in_as: &'a str,
-    steps: &'a [StepReport],
-    writes: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    app_id: Option<AppId>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    identity: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    identity_principal_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    identity_client_id: Option<String>,
-    invitation_file: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    invitation: Option<serde_json::Value>,
-    warnings: &'a [String],
-}
-
 fn spec(args: &Args, global: &GlobalArgs) -> anyhow::Result<SetupSpec> {
     let tenant = TenantId::parse_field("--tenant", &args.tenant)?;
     let subscription = SubscriptionId::parse_field("--subscription", &args.subscription)?;
@@ -106,11 +85,8 @@ fn spec(args: &Args, global: &GlobalArgs) -> anyhow::Result<SetupSpec> {
         .with_fix("pass a short name customers will recognise, e.g. `Contoso CMK`")
         .into());
     }
-    if args.location.trim().is_empty() {
-        return Err(InputError::new("--location", &args.location, "it is empty")
-            .with_fix("pass an Azure region such as westeurope")
-            .into());
-    }
+    let location = Location::parse_field("--location", &args.location)?;
+    global.cloud()?.check_location("--location", &location)?;
     let app_id = args
         .app_id
         .as_deref()
@@ -121,10 +97,13 @@ fn spec(args: &Args, global: &GlobalArgs) -> anyhow::Result<SetupSpec> {
         .as_deref()
         .map(|v| ResourceId::parse_typed("--identity", v, USER_ASSIGNED_IDENTITY_TYPE))
         .transpose()?;
-    let identity_name = identity
-        .as_ref()
-        .map(|i| i.name().to_string())
-        .unwrap_or_else(|| args.identity_name.clone());
+    let identity_name = match &identity {
+        Some(i) => i.name().to_string(),
+        None => {
+            check_identity_name("--identity-name", &args.identity_name)?;
+            args.identity_name.clone()
+        }
+    };
     let credential_name = match &args.credential_name {
         Some(n) => FicName::parse_field("--credential-name", n)?,
         None => FicName::for_identity(&identity_name),
@@ -138,7 +117,7 @@ fn spec(args: &Args, global: &GlobalArgs) -> anyhow::Result<SetupSpec> {
         tenant,
         subscription,
         resource_group: args.resource_group.clone(),
-        location: args.location.trim().to_string(),
+        location,
         app_name: args.app_name.trim().to_string(),
         identity_name,
         app_id,
@@ -147,82 +126,76 @@ fn spec(args: &Args, global: &GlobalArgs) -> anyhow::Result<SetupSpec> {
         consent_redirect_uri,
         invitation_out: args.invitation_out.clone(),
         cloud_arg: global.cloud.clone(),
-        dry_run: args.dry_run,
         fix: args.fix,
     })
 }
 
-pub async fn run(args: Args, global: &GlobalArgs) -> anyhow::Result<()> {
-    let printer = global.printer();
+pub async fn run(args: Args, global: &GlobalArgs, printer: Arc<Printer>) -> anyhow::Result<()> {
     let spec = spec(&args, global)?;
-    let cloud = global.cloud()?;
-    let stack = Arc::new(HttpStack::from_env(cloud, args.auth.auth)?);
-    let session = Session::new(stack, &spec.tenant)?;
+    let stack = HttpStack::from_env(global.cloud()?, args.auth.auth)?;
+    let ctx = Ctx::new(stack, spec.tenant, printer.clone())?;
+    printer.context(Some(spec.tenant.to_string()), args.dry_run);
     let app = match &spec.app_id {
         Some(id) => format!("app {id}"),
         None => format!("app {} (uniqueName {})", spec.app_name, spec.unique_name()),
     };
     printer.status(format!(
         "setup{} in tenant {}: {app}, identity {}",
-        if spec.dry_run { " (dry run)" } else { "" },
+        if args.dry_run { " (dry run)" } else { "" },
         spec.tenant,
         spec.identity_id()
     ));
-    let result = provider::run(&session, &spec).await?;
-    printer.status(format!("signed in as {}", result.signed_in_as));
-    for w in &result.warnings {
-        printer.warn(w);
-    }
-    let writes = result.steps.iter().filter(|s| s.outcome.is_write()).count();
+    let plan = setup::plan(&ctx, &spec).await?;
+    printer.status(format!("signed in as {}", plan.signed_in_as));
     let invitation_file = spec.invitation_out.display().to_string();
-    let report = Report {
-        tenant: spec.tenant,
-        dry_run: spec.dry_run,
-        signed_in_as: &result.signed_in_as,
-        steps: &result.steps,
-        writes,
-        app_id: result.app.as_ref().map(|a| a.app_id),
-        identity: result.identity.as_ref().map(|i| i.id.as_str()),
-        identity_principal_id: result
-            .identity
-            .as_ref()
-            .map(|i| i.properties.principal_id.to_string()),
-        identity_client_id: result
-            .identity
-            .as_ref()
-            .map(|i| i.properties.client_id.to_string()),
-        invitation_file: invitation_file.clone(),
-        invitation: result.invitation.as_ref().map(|i| i.to_value()),
-        warnings: &result.warnings,
-    };
-    printer.json(&report);
-    printer.text("steps:");
-    for step in &result.steps {
-        printer.text(step.line());
-    }
-    let would = result
-        .steps
-        .iter()
-        .filter(|s| matches!(s.outcome, Outcome::WouldCreate | Outcome::WouldUpdate))
-        .count();
-    if spec.dry_run {
+    if args.dry_run {
+        let steps = plan.steps();
+        for step in &steps {
+            printer.report(Event::StepFinished(step.predicted()));
+        }
+        let would = steps.iter().filter(|s| s.action.writes()).count();
+        printer.json(
+            &printer
+                .report_document()
+                .field("signedInAs", &plan.signed_in_as)
+                .field("appId", plan.app.found.as_ref().map(|a| a.app_id))
+                .field("invitationFile", &invitation_file),
+        );
         printer.text(format!(
             "dry run: nothing was changed; {would} step(s) would change something"
         ));
         return Ok(());
     }
-    printer.text(format!("{writes} change(s) made"));
-    if let Some(inv) = &result.invitation {
-        printer.text("");
-        printer.text(format!(
-            "send {invitation_file} to the customer's tenant administrator:"
-        ));
-        printer.text(format!(
-            "  app:               {} (app id {})",
-            inv.app_display_name, inv.app_id
-        ));
-        printer.text(format!("  admin consent URL: {}", inv.admin_consent_url));
-        printer.text(format!("  next command:      {}", inv.next_command));
+    let outcome = setup::apply(&ctx, plan).await?;
+    let writes = xtcmk::output::cloud_writes(&outcome.steps);
+    let inv = &outcome.invitation;
+    if printer.is_json() {
+        printer.json(
+            &printer
+                .report_document()
+                .field("signedInAs", &outcome.signed_in_as)
+                .field("appId", outcome.app.app_id)
+                .field("identity", &outcome.identity.id)
+                .field(
+                    "identityPrincipalId",
+                    outcome.identity.properties.principal_id,
+                )
+                .field("identityClientId", outcome.identity.properties.client_id)
+                .field("invitationFile", &invitation_file)
+                .field("invitation", inv.to_value()),
+        );
+        return Ok(());
     }
+    printer.text(format!("{writes} change(s) made in tenant {}", spec.tenant));
+    printer.text("");
+    printer.text(format!(
+        "send {invitation_file} to the customer's tenant administrator:"
+    ));
+    printer.text(format!(
+        "  app:               {} (app id {})",
+        inv.app_display_name, inv.app_id
+    ));
+    printer.text(format!("  admin consent URL: {}", inv.admin_consent_url));
+    printer.text(format!("  next command:      {}", inv.next_command));
     Ok(())
 }

@@ -3,7 +3,8 @@
 
 use std::path::Path;
 use tempfile::TempDir;
-use xtcmk_sim::bin_run::{path_filters, run_bin};
+use xtcmk_sim::bin_run::run_bin;
+use xtcmk_sim::snapshot::Filters;
 
 const BIN: &str = env!("CARGO_BIN_EXE_xtcmk-provider");
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -19,12 +20,12 @@ fn run(dir: &Path, args: &[&str]) -> (i32, String) {
 }
 
 fn snapshot(name: &str, dir: &Path, shown: &str) {
-    let mut settings = insta::Settings::clone_current();
-    for (regex, label) in path_filters(dir, "[TMP]") {
-        settings.add_filter(&regex, label);
-    }
-    settings.set_prepend_module_to_snapshot(false);
-    settings.bind(|| insta::assert_snapshot!(name, shown));
+    let filters = Filters::new()
+        .dir(dir, "[TMP]")
+        .known(TENANT, "[TENANT]")
+        .known(APP, "[APP_ID]")
+        .known(SP, "[SP_ID]");
+    xtcmk_sim::assert_output_snapshot!(filters, name, shown);
 }
 
 fn template_args<'a>(out: &'a str, key_uri: &'a str) -> Vec<&'a str> {
@@ -151,7 +152,10 @@ fn template_for_sovereign_clouds_and_managed_hsm() {
             &["--cloud", "china"][..],
             &template_args("cn", "https://contoso-hsm.managedhsm.azure.cn/keys/cmk")[..],
         ]
-        .concat(),
+        .concat()
+        .into_iter()
+        .map(|a| if a == "West Europe" { "chinaeast2" } else { a })
+        .collect::<Vec<_>>(),
     );
     assert_eq!(code, 0, "{shown}");
     snapshot("template_china_managed_hsm", tmp.path(), &shown);
@@ -162,7 +166,16 @@ fn template_for_sovereign_clouds_and_managed_hsm() {
             &["--cloud", "usgov"][..],
             &template_args("gov", "https://contoso-kv.vault.azure.net/keys/cmk")[..],
         ]
-        .concat(),
+        .concat()
+        .into_iter()
+        .map(|a| {
+            if a == "West Europe" {
+                "usgovvirginia"
+            } else {
+                a
+            }
+        })
+        .collect::<Vec<_>>(),
     );
     assert_eq!(code, 1, "{shown}");
     snapshot(

@@ -62,6 +62,141 @@ pub struct Cloud {
     /// Host-name resolution rules (custom clouds only), e.g. `*.localhost` → 127.0.0.1.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resolve: Vec<ResolveRule>,
+    /// The region names of a custom cloud (`westeurope`, …); empty = not checked. The built-in
+    /// clouds know theirs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub locations: Vec<String>,
+}
+
+/// Azure public regions (`az account list-locations --query "[].name"`, physical and logical
+/// regions; learn.microsoft.com/azure/reliability/regions-list).
+pub const PUBLIC_REGIONS: &[&str] = &[
+    "australiacentral",
+    "australiacentral2",
+    "australiaeast",
+    "australiasoutheast",
+    "austriaeast",
+    "belgiumcentral",
+    "brazilsouth",
+    "brazilsoutheast",
+    "canadacentral",
+    "canadaeast",
+    "centralindia",
+    "centralus",
+    "centraluseuap",
+    "chilecentral",
+    "denmarkeast",
+    "eastasia",
+    "eastus",
+    "eastus2",
+    "eastus2euap",
+    "francecentral",
+    "francesouth",
+    "germanynorth",
+    "germanywestcentral",
+    "indonesiacentral",
+    "israelcentral",
+    "italynorth",
+    "japaneast",
+    "japanwest",
+    "jioindiacentral",
+    "jioindiawest",
+    "koreacentral",
+    "koreasouth",
+    "malaysiawest",
+    "mexicocentral",
+    "newzealandnorth",
+    "northcentralus",
+    "northeurope",
+    "norwayeast",
+    "norwaywest",
+    "polandcentral",
+    "qatarcentral",
+    "southafricanorth",
+    "southafricawest",
+    "southcentralus",
+    "southeastasia",
+    "southindia",
+    "spaincentral",
+    "swedencentral",
+    "swedensouth",
+    "switzerlandnorth",
+    "switzerlandwest",
+    "uaecentral",
+    "uaenorth",
+    "uksouth",
+    "ukwest",
+    "westcentralus",
+    "westeurope",
+    "westindia",
+    "westus",
+    "westus2",
+    "westus3",
+];
+
+/// Azure operated by 21Vianet (learn.microsoft.com/azure/china/overview-operations).
+pub const CHINA_REGIONS: &[&str] = &[
+    "chinaeast",
+    "chinaeast2",
+    "chinaeast3",
+    "chinanorth",
+    "chinanorth2",
+    "chinanorth3",
+];
+
+/// Azure Government (learn.microsoft.com/azure/azure-government/documentation-government-overview-regions).
+pub const US_GOVERNMENT_REGIONS: &[&str] = &[
+    "usdodcentral",
+    "usdodeast",
+    "usgovarizona",
+    "usgovtexas",
+    "usgovvirginia",
+];
+
+/// The number of single-character edits between `a` and `b`.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// A DNS suffix of host names (`vault.azure.net`): dot-separated labels of letters, digits and
+/// inner hyphens, no port, no scheme.
+fn check_dns_suffix(field: &str, value: &str) -> Result<(), InputError> {
+    let bad = |problem: &str| {
+        InputError::new(field, value, problem.to_string()).with_fix(
+            "a DNS suffix such as vault.azure.net (no scheme, no port: a port goes in servicePort)",
+        )
+    };
+    if value.is_empty() || value.len() > 253 {
+        return Err(bad("a DNS suffix has 1–253 characters"));
+    }
+    if value.contains(':') {
+        return Err(bad("it carries a port or a scheme"));
+    }
+    for label in value.split('.') {
+        if label.is_empty() || label.len() > 63 {
+            return Err(bad(
+                "it has an empty or overlong label (two dots, or a leading or trailing dot)",
+            ));
+        }
+        if !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            || label.starts_with('-')
+            || label.ends_with('-')
+        {
+            return Err(bad("its labels are letters, digits and inner hyphens only"));
+        }
+    }
+    Ok(())
 }
 
 fn url(s: &str) -> Url {
@@ -88,6 +223,7 @@ impl Cloud {
             service_port: None,
             ca_file: None,
             resolve: Vec::new(),
+            locations: Vec::new(),
         }
     }
 
@@ -134,10 +270,56 @@ impl Cloud {
         [Self::public(), Self::china(), Self::us_government()]
     }
 
+    /// The regions of this cloud, if known.
+    pub fn regions(&self) -> Vec<&str> {
+        match self.name.as_str() {
+            "AzureCloud" => PUBLIC_REGIONS.to_vec(),
+            "AzureChinaCloud" => CHINA_REGIONS.to_vec(),
+            "AzureUSGovernment" => US_GOVERNMENT_REGIONS.to_vec(),
+            _ => self.locations.iter().map(String::as_str).collect(),
+        }
+    }
+
+    /// Refuses a region this cloud does not have (when its regions are known), suggesting the
+    /// nearest names.
+    pub fn check_location(
+        &self,
+        field: &str,
+        location: &crate::Location,
+    ) -> Result<(), InputError> {
+        let regions = self.regions();
+        if regions.is_empty() || regions.contains(&location.as_str()) {
+            return Ok(());
+        }
+        let mut near: Vec<(usize, &str)> = regions
+            .iter()
+            .map(|r| (distance(location.as_str(), r), *r))
+            .filter(|(d, _)| *d <= 3)
+            .collect();
+        near.sort();
+        let fix = match near.first() {
+            Some((_, r)) => {
+                format!("did you mean {r}? `az account list-locations -o table` lists the regions")
+            }
+            None => "pass a region of this cloud; `az account list-locations -o table` lists them"
+                .to_string(),
+        };
+        Err(InputError::new(
+            field,
+            location.as_str(),
+            format!("not a region of {}", self.name),
+        )
+        .with_fix(fix))
+    }
+
     /// Selects a cloud from `--cloud` / `XTCMK_CLOUD`: a built-in name or the path of a JSON profile.
     pub fn select(value: &str) -> Result<Self, InputError> {
+        if value.trim().is_empty() {
+            return Err(InputError::new("--cloud (or XTCMK_CLOUD)", value, "it is empty")
+                .with_fix("pass public, china, usgov or the path of a cloud profile, or unset XTCMK_CLOUD"));
+        }
         match value.trim().to_ascii_lowercase().as_str() {
-            "" | "public" | "azurecloud" | "azure" => return Ok(Self::public()),
+            "public" | "azurecloud" | "azure" => return Ok(Self::public()),
             "china" | "azurechinacloud" => return Ok(Self::china()),
             "usgov" | "us-gov" | "azureusgovernment" => return Ok(Self::us_government()),
             _ => {}
@@ -149,8 +331,8 @@ impl Cloud {
     pub fn load(path: &Path) -> Result<Self, InputError> {
         let field = "--cloud";
         let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            InputError::new(field, &shown, format!("not a built-in cloud name and the profile file cannot be read ({e})"))
+        let text = crate::files::read_text(field, path)?.ok_or_else(|| {
+            InputError::new(field, &shown, "not a built-in cloud name, and no profile file has this path")
                 .with_fix("use public, china or usgov, or the path of a cloud profile JSON file (such as the one `xtcmk-sim serve --profile-out` writes)")
         })?;
         let mut cloud: Cloud = serde_json::from_str(&text).map_err(|e| {
@@ -171,6 +353,35 @@ impl Cloud {
                 )
                 .with_fix(
                     "every Azure endpoint is https; serve the simulator with its generated CA",
+                ));
+            }
+        }
+        check_dns_suffix(
+            &format!("{field} keyVaultDnsSuffix"),
+            &cloud.key_vault_dns_suffix,
+        )?;
+        check_dns_suffix(
+            &format!("{field} managedHsmDnsSuffix"),
+            &cloud.managed_hsm_dns_suffix,
+        )?;
+        if cloud.service_port == Some(0) {
+            return Err(InputError::new(format!("{field} servicePort"), "0", "port 0 is not a port")
+                .with_fix("set servicePort to the port the services listen on (1–65535), or remove it for 443"));
+        }
+        for (name, audience) in [
+            ("resourceManagerAudience", &cloud.resource_manager_audience),
+            ("graphAudience", &cloud.graph_audience),
+            ("keyVaultAudience", &cloud.key_vault_audience),
+            ("managedHsmAudience", &cloud.managed_hsm_audience),
+        ] {
+            if !audience.starts_with("https://") || Url::parse(audience).is_err() {
+                return Err(InputError::new(
+                    format!("{field} {name}"),
+                    audience,
+                    "an audience is an https URL",
+                )
+                .with_fix(
+                    "compare the file with the profile `xtcmk-sim serve --profile-out` writes",
                 ));
             }
         }
@@ -299,6 +510,10 @@ mod tests {
 
     #[test]
     fn refuses_missing_or_bad_profiles() {
+        assert!(
+            Cloud::select("").is_err(),
+            "an empty --cloud is not the public cloud"
+        );
         let err = Cloud::select("/nonexistent/profile.json").unwrap_err();
         assert_eq!(err.field, "--cloud");
         assert!(err.fix.unwrap().contains("public, china or usgov"));
@@ -306,5 +521,46 @@ mod tests {
         let p = dir.path().join("p.json");
         std::fs::write(&p, "{\"name\":\"x\"}").unwrap();
         assert!(Cloud::load(&p).unwrap_err().problem.contains("not valid"));
+        for (suffix, port) in [
+            ("vault..localhost", Some(8443)),
+            ("vault.localhost:9", None),
+            ("vault.localhost", Some(0)),
+        ] {
+            let mut c = Cloud::public();
+            c.name = "broken".into();
+            c.key_vault_dns_suffix = suffix.into();
+            c.service_port = port;
+            std::fs::write(&p, serde_json::to_string(&c).unwrap()).unwrap();
+            let e = Cloud::load(&p).unwrap_err();
+            assert!(e.field.starts_with("--cloud "), "{e}");
+        }
+    }
+
+    #[test]
+    fn regions_are_checked_with_a_suggestion() {
+        let l = crate::Location::parse_field("--location", "westeurpe").unwrap();
+        let e = Cloud::public()
+            .check_location("--location", &l)
+            .unwrap_err();
+        assert!(e.fix.unwrap().contains("did you mean westeurope"));
+        let narnia = crate::Location::parse_field("--location", "narnia").unwrap();
+        assert!(
+            Cloud::public()
+                .check_location("--location", &narnia)
+                .is_err()
+        );
+        let china = crate::Location::parse_field("--location", "chinaeast2").unwrap();
+        assert!(Cloud::china().check_location("--location", &china).is_ok());
+        assert!(
+            Cloud::public()
+                .check_location("--location", &china)
+                .is_err()
+        );
+        let mut custom = Cloud::public();
+        custom.name = "custom".into();
+        assert!(
+            custom.check_location("--location", &narnia).is_ok(),
+            "unknown regions are not checked"
+        );
     }
 }

@@ -81,47 +81,7 @@ impl fmt::Display for AccountName {
     }
 }
 
-/// An Azure region name as ARM's `location` takes it (`westeurope`); a display name such as
-/// `West Europe` is normalised to that form.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
-#[serde(transparent)]
-pub struct Location(String);
-
-impl Location {
-    pub fn parse_field(field: &str, value: &str) -> Result<Self, InputError> {
-        let fix = "pass a region name as `az account list-locations --query [].name -o tsv` prints it, e.g. westeurope";
-        let normalised: String = value
-            .trim()
-            .chars()
-            .filter(|c| *c != ' ')
-            .collect::<String>()
-            .to_ascii_lowercase();
-        if normalised.len() < 2 || normalised.len() > 40 {
-            return Err(
-                InputError::new(field, value, "a region name has 2–40 characters").with_fix(fix),
-            );
-        }
-        if let Some(c) = normalised.chars().find(|c| !c.is_ascii_alphanumeric()) {
-            return Err(InputError::new(
-                field,
-                value,
-                format!("a region name cannot contain `{c}`"),
-            )
-            .with_fix(fix));
-        }
-        Ok(Self(normalised))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+pub use crate::location::Location;
 
 /// `identity.type` of a Cosmos DB account (cosmosdb 2022-05-15 `ManagedServiceIdentity.type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

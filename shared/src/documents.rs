@@ -74,6 +74,8 @@ pub struct Invitation {
 /// The customer's handoff: where the key is and who may use it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Handoff {
+    /// The cloud's name (`AzureCloud`, …, or a profile's name), so it is read under the same one.
+    pub cloud: String,
     pub customer_tenant_id: TenantId,
     pub subscription_id: SubscriptionId,
     pub resource_group: String,
@@ -105,6 +107,7 @@ const INVITATION_FIELDS: &[&str] = &[
 const HANDOFF_FIELDS: &[&str] = &[
     "kind",
     "schemaVersion",
+    "cloud",
     "customerTenantId",
     "subscriptionId",
     "resourceGroup",
@@ -267,6 +270,16 @@ fn envelope(
         "handoff" => "ask the customer for the handoff file `xtcmk-customer onboard` wrote",
         _ => "ask the provider for the invitation file `xtcmk-provider setup` wrote",
     };
+    // Editors on Windows may save a UTF-8 byte-order mark; it carries no meaning in JSON.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if let Some(key) = duplicate_key(text) {
+        return Err(InputError::new(
+            format!("{doc}.{key}"),
+            source,
+            "the field appears more than once; a reader would have to guess which one counts",
+        )
+        .with_fix(regenerate));
+    }
     let value: Value = serde_json::from_str(text).map_err(|e| {
         InputError::new(
             doc,
@@ -324,6 +337,14 @@ fn envelope(
     }
     match fields.obj.get("schemaVersion") {
         Some(Value::Number(n)) if n.as_u64() == Some(SCHEMA_VERSION) => {}
+        Some(Value::String(v)) if v.trim().parse::<u64>().is_ok() => {
+            return Err(InputError::new(
+                fields.path("schemaVersion"),
+                format!("\"{v}\""),
+                format!("it is the string \"{v}\"; schemaVersion is a number ({SCHEMA_VERSION})"),
+            )
+            .with_fix(regenerate));
+        }
         Some(Value::Number(n)) if n.as_u64().is_some_and(|v| v > SCHEMA_VERSION) => {
             return Err(InputError::new(
                 fields.path("schemaVersion"),
@@ -366,20 +387,79 @@ fn envelope(
 }
 
 fn read_text(flag: &str, path: &Path, doc: &str, how_to_get: &str) -> Result<String, InputError> {
-    let shown = path.display().to_string();
-    match std::fs::read_to_string(path) {
-        Ok(t) => Ok(t),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Err(
-                InputError::new(flag, shown, format!("the {doc} file does not exist"))
-                    .with_fix(how_to_get.to_string()),
-            )
-        }
-        Err(e) => Err(
-            InputError::new(flag, shown, format!("the {doc} file cannot be read ({e})"))
-                .with_fix(how_to_get.to_string()),
-        ),
+    match crate::files::read_text(flag, path) {
+        Ok(Some(text)) => Ok(text),
+        Ok(None) => Err(InputError::new(
+            flag,
+            path.display().to_string(),
+            format!("the {doc} file does not exist"),
+        )
+        .with_fix(how_to_get.to_string())),
+        Err(e) => Err(e),
     }
+}
+
+/// The dotted path of the first object key that appears twice in `text` (JSON parsers keep one
+/// of them silently), if any.
+fn duplicate_key(text: &str) -> Option<String> {
+    use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+    struct Seek<'a>(&'a mut Option<String>, String);
+    impl<'de> DeserializeSeed<'de> for Seek<'_> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+    impl<'de> Visitor<'de> for Seek<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let mut seen = std::collections::HashSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let path = if self.1.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{}.{key}", self.1)
+                };
+                if !seen.insert(key) && self.0.is_none() {
+                    *self.0 = Some(path.clone());
+                }
+                map.next_value_seed(Seek(self.0, path))?;
+            }
+            Ok(())
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while seq
+                .next_element_seed(Seek(self.0, self.1.clone()))?
+                .is_some()
+            {}
+            Ok(())
+        }
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+            Ok(())
+        }
+    }
+    let mut found = None;
+    let mut de = serde_json::Deserializer::from_str(text);
+    Seek(&mut found, String::new()).deserialize(&mut de).ok()?;
+    found
 }
 
 fn pretty(value: &Value) -> String {
@@ -450,6 +530,25 @@ impl Invitation {
                 }
                 Ok(url)
             })?;
+        // The URL installs the app its client_id names: it must be the app the invitation names.
+        let client_id = admin_consent_url
+            .query_pairs()
+            .find(|(k, _)| k == "client_id")
+            .map(|(_, v)| v.into_owned());
+        if !client_id
+            .as_deref()
+            .is_some_and(|c| c.trim().eq_ignore_ascii_case(&app_id.to_string()))
+        {
+            return Err(InputError::new(
+                f.path("adminConsentUrl"),
+                admin_consent_url.as_str(),
+                format!(
+                    "its client_id is {}, not the invitation's appId {app_id}: it would install another app",
+                    client_id.as_deref().unwrap_or("missing")
+                ),
+            )
+            .with_fix("ask the provider for a new invitation (written by `xtcmk-provider setup`)"));
+        }
         let redirect_uri_registered = f.boolean(
             "redirectUriRegistered",
             "whether the consent URL carries a registered redirect URI",
@@ -492,6 +591,7 @@ impl Handoff {
         let mut v = json!({
             "kind": HANDOFF_KIND,
             "schemaVersion": SCHEMA_VERSION,
+            "cloud": self.cloud,
             "customerTenantId": self.customer_tenant_id,
             "subscriptionId": self.subscription_id,
             "resourceGroup": self.resource_group,
@@ -530,9 +630,22 @@ impl Handoff {
         }
     }
 
+    /// The key's resource id (the scope a key-level role assignment names).
+    pub fn key_id(&self) -> ResourceId {
+        self.vault_id().child("keys", self.key.key_name())
+    }
+
     /// Parses a handoff for `cloud`; `source` names where the text came from.
     pub fn parse(text: &str, source: &str, cloud: &Cloud) -> Result<Self, InputError> {
         let f = envelope("handoff", HANDOFF_KIND, HANDOFF_FIELDS, source, text)?;
+        // Handoffs written before the field existed are read under the selected cloud.
+        let cloud_name = f
+            .optional_string("cloud", "the name of the customer's Azure cloud")?
+            .unwrap_or_else(|| cloud.name.clone());
+        if cloud_name != cloud.name {
+            return Err(InputError::new(f.path("cloud"), &cloud_name, format!("the handoff is from {cloud_name}, but the selected cloud is {}", cloud.name))
+                .with_fix(format!("pass --cloud for {cloud_name} (public, china, usgov or the same cloud profile the customer used)")));
+        }
         let customer_tenant_id = f.parsed(
             "customerTenantId",
             "the customer's tenant id",
@@ -622,6 +735,7 @@ impl Handoff {
             .with_fix("set permissionModel to rbac, or remove roleAssignmentId"));
         }
         Ok(Self {
+            cloud: cloud_name,
             customer_tenant_id,
             subscription_id,
             resource_group,
@@ -674,6 +788,7 @@ mod tests {
             .unwrap();
         let sub: SubscriptionId = "00000000-0000-0000-0000-0000000000aa".parse().unwrap();
         Handoff {
+            cloud: "AzureCloud".into(),
             customer_tenant_id: "22222222-2222-2222-2222-222222222222".parse().unwrap(),
             subscription_id: sub,
             resource_group: "rg-keys".into(),
@@ -709,6 +824,43 @@ mod tests {
             redirect_uri_registered: false,
             next_command: onboard_command("public", "invitation.json"),
         }
+    }
+
+    #[test]
+    fn hostile_and_clumsy_documents_are_named_or_accepted() {
+        let text = invitation().to_json();
+        // A byte-order mark from a Windows editor is accepted.
+        let bom = format!("\u{feff}{text}");
+        assert!(Invitation::parse(&bom, "i.json", &Cloud::public()).is_ok());
+        // A key twice is refused, naming it.
+        let twice = text.replacen(
+            "\"appId\"",
+            "\"appId\": \"33333333-3333-3333-3333-333333333334\",\n  \"appId\"",
+            1,
+        );
+        let e = Invitation::parse(&twice, "i.json", &Cloud::public()).unwrap_err();
+        assert_eq!(e.field, "invitation.appId", "{e}");
+        assert!(e.problem.contains("more than once"), "{e}");
+        // schemaVersion as a string says so.
+        let e = Invitation::parse(
+            &text.replace("\"schemaVersion\": 1", "\"schemaVersion\": \"1\""),
+            "i.json",
+            &Cloud::public(),
+        )
+        .unwrap_err();
+        assert!(e.problem.contains("is the string \"1\""), "{e}");
+        // A consent URL for another app is refused.
+        let e = Invitation::parse(
+            &text.replace(
+                "client_id=33333333-3333-3333-3333-333333333333",
+                "client_id=99999999-3333-3333-3333-333333333333",
+            ),
+            "i.json",
+            &Cloud::public(),
+        )
+        .unwrap_err();
+        assert_eq!(e.field, "invitation.adminConsentUrl");
+        assert!(e.problem.contains("another app"), "{e}");
     }
 
     fn edit(doc: &Value, f: impl FnOnce(&mut Map<String, Value>)) -> String {
@@ -870,7 +1022,17 @@ mod tests {
         let e = Handoff::parse("{not json", "h.json", &Cloud::public()).unwrap_err();
         assert!(e.problem.contains("not valid JSON (line 1"), "{e}");
         let e = Handoff::parse(&base.to_string(), "h.json", &Cloud::china()).unwrap_err();
+        assert_eq!(e.field, "handoff.cloud");
+        assert!(
+            e.fix.unwrap().contains("pass --cloud"),
+            "the hint blames the cloud"
+        );
+        // A handoff written before `cloud` existed is read under the selected cloud.
+        let mut old = base.clone();
+        old.as_object_mut().unwrap().remove("cloud");
+        let e = Handoff::parse(&old.to_string(), "h.json", &Cloud::china()).unwrap_err();
         assert!(e.problem.contains("suffix of AzureCloud"), "{e}");
+        assert!(Handoff::parse(&old.to_string(), "h.json", &Cloud::public()).is_ok());
         let mut no_ra = base.clone();
         no_ra.as_object_mut().unwrap().remove("roleAssignmentId");
         assert!(

@@ -39,7 +39,20 @@ fn parse_guid(what: &str, field: &str, value: &str) -> Result<Uuid, InputError> 
         return Err(InputError::new(field, value, format!("not a GUID: {hint}"))
             .with_fix(format!("pass the {what} as a GUID, e.g. as shown by `az account show` or the Entra admin center")));
     }
-    Uuid::parse_str(trimmed).map_err(|e| InputError::new(field, value, format!("not a GUID: {e}")))
+    let uuid = Uuid::parse_str(trimmed)
+        .map_err(|e| InputError::new(field, value, format!("not a GUID: {e}")))?;
+    // Entra and ARM never assign the all-zero GUID: it is a placeholder left in a template.
+    if uuid.is_nil() {
+        return Err(InputError::new(
+            field,
+            value,
+            format!("the all-zero GUID is a placeholder, not a real {what}"),
+        )
+        .with_fix(format!(
+            "pass the real {what}, e.g. as shown by `az account show` or the Entra admin center"
+        )));
+    }
+    Ok(uuid)
 }
 
 macro_rules! guid_id {
@@ -147,6 +160,9 @@ mod tests {
         }
         let err = TenantId::parse_field("--tenant", "contoso.onmicrosoft.com").unwrap_err();
         assert!(err.problem.contains("not a domain name"), "{err}");
+        let err =
+            AppId::parse_field("--app-id", "00000000-0000-0000-0000-000000000000").unwrap_err();
+        assert!(err.problem.contains("placeholder"), "{err}");
     }
 
     #[test]

@@ -444,6 +444,41 @@ pub fn check_resource_group_name(field: &str, name: &str) -> Result<(), InputErr
     Ok(())
 }
 
+/// A user-assigned managed identity's name: 3–128 letters, digits, hyphens and underscores,
+/// starting with a letter or digit (learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules#microsoftmanagedidentity).
+pub fn check_identity_name(field: &str, name: &str) -> Result<(), InputError> {
+    let fix = "managed identity names have 3–128 letters, digits, `-` or `_`, starting with a letter or digit, e.g. uami-cmk";
+    let count = name.chars().count();
+    if !(3..=128).contains(&count) {
+        return Err(InputError::new(
+            field,
+            name,
+            format!("a managed identity name has 3–128 characters, this has {count}"),
+        )
+        .with_fix(fix));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_')))
+    {
+        return Err(InputError::new(
+            field,
+            name,
+            format!("a managed identity name cannot contain `{c}`"),
+        )
+        .with_fix(fix));
+    }
+    if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        return Err(InputError::new(
+            field,
+            name,
+            "a managed identity name starts with a letter or digit",
+        )
+        .with_fix(fix));
+    }
+    Ok(())
+}
+
 impl fmt::Display for ResourceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(sub) = &self.subscription_text {

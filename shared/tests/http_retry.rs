@@ -314,7 +314,7 @@ async fn errors_that_are_not_transient_are_not_retried() {
     assert_eq!(scripted.count(Method::Get, RG), 1);
     assert!(sleeper.requested().is_empty());
     assert!(err.is(403, "authorizationfailed"));
-    assert!(xtcmk::http::hint_for(&err).unwrap().contains("Azure role"));
+    assert!(xtcmk::diagnostics::hints(&anyhow::Error::new(err))[0].contains("Azure role"));
 }
 
 #[tokio::test]

@@ -136,8 +136,7 @@ async fn trace_logs_and_errors_carry_no_token_or_secret() {
     );
     assert_eq!(e.path, format!("/{CUSTOMER}/oauth2/v2.0/token"));
     assert!(
-        xtcmk::http::hint_for(&login_err)
-            .unwrap()
+        xtcmk::diagnostics::hints(&anyhow::Error::new(login_err.clone()))[0]
             .contains("admin-consent URL")
     );
 

@@ -2,7 +2,8 @@
 //! - `GET /log` (entries), `DELETE /log`; `GET /counters` (per route, reads vs writes);
 //! - `GET|POST|DELETE /faults`, `DELETE /faults/{id}` (a [`FaultRule`] as JSON);
 //! - `GET|POST|DELETE /replication` (a [`ReplicationRule`] as JSON);
-//! - `GET /state` (the whole state; it holds hashes, never a secret);
+//! - `GET /state` (the whole state; it holds hashes, never a secret); `GET /cosmos` (Cosmos DB
+//!   accounts' key status and which link of the chain to their key failed);
 //! - `POST /compute` `{"identities":[client ids]}` → the `IDENTITY_ENDPOINT`/`IDENTITY_HEADER`
 //!   of a host with those managed identities;
 //! - the `az` shim's back end: `POST /az/login` (form `user=<upn>`) → a refresh token;
@@ -70,6 +71,7 @@ fn routes() -> Vec<Route> {
             Reply::empty(204)
         }),
         Route::get("/state", |call| Reply::ok(json!(*call.state()))),
+        Route::get("/cosmos", crate::arm::cosmos::admin_view),
         Route::post("/compute", register_compute),
         Route::post_read("/az/login", az_login),
         Route::post_read("/az/account/get-access-token", az_get_access_token),

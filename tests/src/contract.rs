@@ -196,6 +196,7 @@ pub fn all_models() -> Vec<ModelInfo> {
     models.extend(crate::arm::user_assigned_identities::registry());
     models.extend(crate::arm::vaults::registry());
     models.extend(crate::arm::role_assignments::registry());
+    models.extend(crate::arm::cosmos::models::registry());
     models
 }
 

@@ -36,6 +36,11 @@
 //! for a while), [`Sim::state`], [`Sim::user_token`]/[`Sim::app_token`] (tokens for direct
 //! calls), [`Sim::env_as_managed_identity`]. The same controls are on the admin endpoint
 //! `https://sim.localhost:PORT/` (see [`admin`]).
+//!
+//! Cosmos DB with a cross-tenant key: [`scenario::cross_tenant::CmkWorld::start`] builds a world
+//! where the chain works and `break_link` breaks one link; `sim.state().cosmos.last_failure(name)`
+//! (or `GET /cosmos` on the admin endpoint) names the link that failed; a replication rule of kind
+//! [`arm::cosmos::KEY_STATUS`] delays `customerManagedKeyStatus` changes (see [`arm::cosmos`]).
 
 pub mod admin;
 pub mod arm;
@@ -50,6 +55,7 @@ pub mod identity;
 pub mod keyvault;
 pub mod log;
 pub mod login;
+pub mod mentions;
 pub mod profile;
 pub mod registry;
 pub mod replication;
@@ -61,6 +67,7 @@ pub mod server;
 pub mod service;
 pub mod service_def;
 pub mod shared;
+pub mod snapshot;
 pub mod state;
 pub mod tls;
 pub mod tokens;

@@ -43,5 +43,10 @@ pub fn cloud_at(address: IpAddr, port: u16, ca_file: PathBuf) -> Cloud {
             host_suffix: "localhost".into(),
             address,
         }],
+        // The simulator plays the public cloud's regions.
+        locations: xtcmk::cloud::PUBLIC_REGIONS
+            .iter()
+            .map(|r| r.to_string())
+            .collect(),
     }
 }

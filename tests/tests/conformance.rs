@@ -386,3 +386,172 @@ async fn atlas_answers_fit_the_admin_api_schemas() {
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+// Cosmos DB databaseAccounts: both published shapes (cosmosdb/2022-05-15, cosmosdb/2026-07-15).
+
+fn cosmos_doc(file: &str) -> Option<Value> {
+    let path = specs_dir().join(file);
+    let text = std::fs::read_to_string(&path).ok()?;
+    Some(serde_json::from_str(&text).unwrap())
+}
+
+/// The definition's own members (without `allOf`).
+fn own_members(doc: &Value, name: &str) -> BTreeSet<String> {
+    doc["definitions"][name]["properties"]
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn enum_values(doc: &Value, name: &str) -> Vec<String> {
+    definition_shape(doc, name).2.unwrap_or_default()
+}
+
+#[test]
+fn cosmos_request_models_fit_both_published_versions() {
+    use xtcmk_sim::arm::cosmos::models::{
+        AccountCreate, CreateProperties2022, CreateProperties2026, SPEC_2022, SPEC_2026,
+    };
+    let (Some(v2022), Some(v2026)) = (cosmos_doc(SPEC_2022), cosmos_doc(SPEC_2026)) else {
+        println!("skipped: the cosmosdb specs are not in ../shared/specs");
+        return;
+    };
+    // One top-level model serves both: the 2026-07-15 excerpt lacks `ARMResourceProperties`, so its
+    // own members and required list are compared with 2022-05-15's.
+    let top = "DatabaseAccountCreateUpdateParameters";
+    assert_eq!(own_members(&v2022, top), own_members(&v2026, top));
+    assert_eq!(
+        v2022["definitions"][top]["required"],
+        v2026["definitions"][top]["required"]
+    );
+    // The published example requests decode with the version's model.
+    for (dir, v2026_shape) in [
+        ("cosmosdb/2022-05-15", false),
+        ("cosmosdb/2026-07-15", true),
+    ] {
+        let example = cosmos_doc(&format!(
+            "{dir}/examples/CosmosDBDatabaseAccountCreateMax.json"
+        ))
+        .expect("the example is saved beside its spec");
+        let body = example["parameters"]["createUpdateParameters"].to_string();
+        let decoded = if v2026_shape {
+            xtcmk_sim::contract::parse::<AccountCreate<CreateProperties2026>>(body.as_bytes())
+                .map(|_| ())
+        } else {
+            xtcmk_sim::contract::parse::<AccountCreate<CreateProperties2022>>(body.as_bytes())
+                .map(|_| ())
+        };
+        assert!(decoded.is_ok(), "{dir}: {decoded:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cosmos_responses_use_only_published_members_and_values() {
+    use xtcmk_sim::arm::cosmos::models::{
+        GET_PROPERTIES_2022, GET_RESULTS_2022, SPEC_2022, SPEC_2026,
+    };
+    use xtcmk_sim::scenario::cross_tenant::CmkWorld;
+    let (Some(v2022), Some(v2026)) = (cosmos_doc(SPEC_2022), cosmos_doc(SPEC_2026)) else {
+        println!("skipped: the cosmosdb specs are not in ../shared/specs");
+        return;
+    };
+    let get_properties = definition_shape(&v2022, "DatabaseAccountGetProperties").0;
+    let get_results = definition_shape(&v2022, "DatabaseAccountGetResults").0;
+    for m in GET_PROPERTIES_2022 {
+        assert!(
+            get_properties.contains(m),
+            "{m} is not in DatabaseAccountGetProperties"
+        );
+    }
+    for m in GET_RESULTS_2022 {
+        assert!(
+            get_results.contains(m),
+            "{m} is not in DatabaseAccountGetResults"
+        );
+    }
+    // 2026-07-15 answers: the 2022-05-15 read members plus the members the 2026 shape added.
+    let mut newer: BTreeSet<String> = get_properties.clone();
+    newer.extend(definition_shape(&v2026, "DatabaseAccountCreateUpdateProperties").0);
+
+    let (sim, world) = CmkWorld::start();
+    let token = sim.user_token(
+        xtcmk_sim::scenario::demo::PROVIDER,
+        xtcmk_sim::scenario::demo::PROVIDER_ADMIN,
+        &sim.cloud().resource_manager_audience,
+    );
+    let client = xtcmk::http::transport::build_client(sim.cloud()).unwrap();
+    let url = |api: &str| {
+        format!(
+            "{}{}?api-version={api}",
+            sim.cloud().resource_manager_endpoint,
+            world.account_path("orders").trim_start_matches('/')
+        )
+    };
+    let put = client
+        .put(url("2026-07-15"))
+        .bearer_auth(&token)
+        .json(&world.account_body())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    for (api, allowed) in [("2022-05-15", &get_properties), ("2026-07-15", &newer)] {
+        let body: Value = client
+            .get(url(api))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let top: BTreeSet<String> = body.as_object().unwrap().keys().cloned().collect();
+        assert!(
+            top.is_subset(&get_results),
+            "{api}: {:?}",
+            top.difference(&get_results).collect::<Vec<_>>()
+        );
+        let props: BTreeSet<String> = body["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        assert!(
+            props.is_subset(allowed),
+            "{api}: {:?}",
+            props.difference(allowed).collect::<Vec<_>>()
+        );
+        let offer = body["properties"]["databaseAccountOfferType"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(enum_values(&v2022, "DatabaseAccountOfferType").contains(&offer));
+        let level = body["properties"]["consistencyPolicy"]["defaultConsistencyLevel"]
+            .as_str()
+            .unwrap();
+        assert!(v2022["definitions"]["ConsistencyPolicy"]["properties"]["defaultConsistencyLevel"]["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v == level));
+        let kind = body["identity"]["type"].as_str().unwrap();
+        assert!(
+            v2022["definitions"]["ManagedServiceIdentity"]["properties"]["type"]["enum"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|v| v == kind)
+        );
+        if api == "2026-07-15" {
+            let tls = body["properties"]["minimalTlsVersion"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            assert!(enum_values(&v2026, "MinimalTlsVersion").contains(&tls));
+            assert!(body["properties"]["customerManagedKeyStatus"].is_string());
+        } else {
+            assert!(body["properties"].get("customerManagedKeyStatus").is_none());
+        }
+    }
+}

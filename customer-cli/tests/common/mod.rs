@@ -10,8 +10,9 @@ use tempfile::TempDir;
 use xtcmk::{AppId, ObjectId};
 use xtcmk_sim::arm::role_assignments;
 use xtcmk_sim::arm::role_definitions;
-use xtcmk_sim::bin_run::{BinOutput, path_filters, regex_escape, run_bin};
+use xtcmk_sim::bin_run::{BinOutput, run_bin};
 use xtcmk_sim::scenario::demo::*;
+use xtcmk_sim::snapshot::Filters;
 use xtcmk_sim::{Scenario, Sim};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_xtcmk-customer");
@@ -144,34 +145,21 @@ impl World {
             .collect()
     }
 
-    /// Snapshot of `text` with ports, temp paths, GUIDs and key versions filtered.
+    /// Snapshot of `text` through the one filter policy, the known ids by name.
     pub fn snapshot(&self, name: &str, text: &str) {
-        let mut settings = insta::Settings::clone_current();
-        for dir in [self.dir.path(), self.sim.dir()] {
-            for (regex, label) in path_filters(dir, "[TMP]") {
-                settings.add_filter(&regex, label);
-            }
-        }
-        settings.add_filter(&format!(":{}\\b", self.sim.port()), ":[PORT]");
-        settings.add_filter(r"\b[0-9a-f]{32}\b", "[VERSION]");
-        settings.add_filter(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z", "[TIME]");
-        // Known ids keep their names; other GUIDs are masked.
-        for (id, name) in [
+        let mut filters = Filters::new()
+            .dir(self.dir.path(), "[TMP]")
+            .dir(self.sim.dir(), "[TMP]");
+        for (id, label) in [
             (APP_ID, "[APP_ID]"),
             (CUSTOMER_TENANT_ID, "[CUSTOMER_TENANT]"),
             (CUSTOMER_SUBSCRIPTION_ID, "[SUBSCRIPTION]"),
             (CUSTOMER_ADMIN_ID, "[ADMIN_ID]"),
             (CUSTOMER_USER_ID, "[USER_ID]"),
         ] {
-            settings.add_filter(&regex_escape(id), name);
+            filters = filters.known(id, label);
         }
-        settings.add_filter(
-            r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",
-            "[GUID]",
-        );
-        settings.set_prepend_module_to_snapshot(false);
-        settings.set_snapshot_path("../snapshots");
-        settings.bind(|| insta::assert_snapshot!(name, text));
+        xtcmk_sim::assert_output_snapshot!(filters, name, text);
     }
 }
 

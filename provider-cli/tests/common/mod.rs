@@ -5,7 +5,8 @@
 use std::path::Path;
 use xtcmk::{AppId, ObjectId, SubscriptionId};
 use xtcmk_sim::arm::role_definitions;
-use xtcmk_sim::bin_run::{BinOutput, path_filters, run_bin};
+use xtcmk_sim::bin_run::{BinOutput, run_bin};
+use xtcmk_sim::snapshot::Filters;
 use xtcmk_sim::state::FederatedCredential;
 use xtcmk_sim::{Scenario, Sim, roles};
 
@@ -135,22 +136,10 @@ pub fn setup_args(sim: &Sim, extra: &[&str]) -> Vec<String> {
     args
 }
 
-/// Snapshots `shown` with the simulator's port, GUIDs and temp folders replaced.
+/// Snapshots `shown` through the one filter policy (`[SIM]`, `[TMP]`, ports, GUIDs).
 pub fn snapshot(name: &str, sim: &Sim, dir: &Path, shown: &str) {
-    let mut settings = insta::Settings::clone_current();
-    for (path, label) in [(sim.dir(), "[SIM]"), (dir, "[TMP]")] {
-        for (regex, label) in path_filters(path, label) {
-            settings.add_filter(&regex, label);
-        }
-    }
-    settings.add_filter(
-        r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
-        "[GUID]",
-    );
-    settings.add_filter(r"localhost:\d+", "localhost:[PORT]");
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_snapshot_path("../snapshots");
-    settings.bind(|| insta::assert_snapshot!(name, shown));
+    let filters = Filters::new().sim(sim).dir(dir, "[TMP]");
+    xtcmk_sim::assert_output_snapshot!(filters, name, shown);
 }
 
 /// `service METHOD route` of every effective write since `mark`, in order.

@@ -4,6 +4,7 @@
 
 use super::error::{AuthContext, CallInfo, HttpError, RequestError, Service, ServiceError};
 use super::retry::{RetrySettings, Sleeper};
+use crate::report::{CallObserver, SharedReporter};
 use azure_core::http::headers::{HeaderName, HeaderValue, Headers};
 use azure_core::http::{Context, Method, Pipeline, PipelineSendOptions, Request};
 use bytes::Bytes;
@@ -24,6 +25,7 @@ pub struct ApiRequest {
     headers: Vec<(String, String)>,
     body: Option<(String, Bytes)>,
     invalid_body: Option<String>,
+    retry_safe: bool,
 }
 
 impl fmt::Debug for ApiRequest {
@@ -45,7 +47,14 @@ impl ApiRequest {
             headers: vec![("accept".into(), JSON.into())],
             body: None,
             invalid_body: None,
+            retry_safe: false,
         }
+    }
+
+    /// Marks a POST that changes nothing, so transient failures are retried like a GET's.
+    pub fn retry_safe(mut self) -> Self {
+        self.retry_safe = true;
+        self
     }
 
     /// Sets (replaces) a header. Names are case-insensitive.
@@ -226,6 +235,8 @@ pub struct ServiceClient {
     settings: Arc<RetrySettings>,
     sleeper: Arc<dyn Sleeper>,
     auth: Option<Arc<AuthContext>>,
+    /// Where waits (retries, long-running operations) are reported, if anywhere.
+    observer: Option<SharedReporter>,
 }
 
 impl fmt::Debug for ServiceClient {
@@ -253,6 +264,27 @@ impl ServiceClient {
             settings,
             sleeper,
             auth: auth.map(Arc::new),
+            observer: None,
+        }
+    }
+
+    /// This client reporting its waits (retries, long-running operations) to `reporter`.
+    pub fn observed(&self, reporter: SharedReporter) -> Self {
+        let mut client = self.clone();
+        client.observer = Some(reporter);
+        client
+    }
+
+    /// The reporter waits go to, if any.
+    pub fn observer(&self) -> Option<&SharedReporter> {
+        self.observer.as_ref()
+    }
+
+    /// A call context carrying the observer, for pipelines and SDK clients.
+    pub fn context(&self) -> Context<'static> {
+        match &self.observer {
+            Some(r) => Context::new().with_value(CallObserver(r.clone())),
+            None => Context::new(),
         }
     }
 
@@ -334,15 +366,16 @@ impl ServiceClient {
         if let Some(problem) = request.invalid_body.take() {
             return Err(self.refuse(method.as_ref(), url.path(), problem));
         }
+        let mut context = self.context();
+        if request.retry_safe {
+            context = context.with_value(super::retry::RetrySafe);
+        }
         let mut core = request.into_core();
         let options = PipelineSendOptions {
             skip_checks: true,
             ..Default::default()
         };
-        let result = self
-            .pipeline
-            .send(&Context::new(), &mut core, Some(options))
-            .await;
+        let result = self.pipeline.send(&context, &mut core, Some(options)).await;
         match result {
             Ok(raw) => {
                 let (status, headers, body) = raw.deconstruct();

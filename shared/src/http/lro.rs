@@ -14,17 +14,17 @@
 //! The wait between polls is the last answer's `Retry-After` (else the configured default), at
 //! least 1 s and at most 60 s, passed to the [`super::Sleeper`] (so it is scaled by the time
 //! scale), and the sum of requested waits is bounded by `RetrySettings::operation_timeout`.
-//! Progress goes to stderr as a spinner when stderr is a terminal, else to the log.
+//! Progress goes to the client's observer ([`crate::report::Event::Progress`]) and to the log;
+//! the binaries' printer turns it into a spinner on a terminal.
 
 use super::call::{ApiRequest, ApiResponse, ServiceClient};
 use super::error::{HttpError, OperationTimeout, ServiceError};
 use super::retry::retry_after;
+use crate::report::{Event, Progress};
 use azure_core::http::Method;
 use azure_core::time::OffsetDateTime;
-use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 use std::fmt;
-use std::io::IsTerminal;
 use std::time::Duration;
 use url::Url;
 
@@ -91,7 +91,6 @@ struct Tracker<'a> {
     waited: Duration,
     polls: u32,
     last_state: String,
-    bar: Option<ProgressBar>,
 }
 
 impl<'a> Tracker<'a> {
@@ -104,14 +103,6 @@ impl<'a> Tracker<'a> {
             .collect();
         let tail: Vec<&str> = segments.into_iter().rev().collect();
         let label = format!("{method} …/{}", tail.join("/"));
-        let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = ProgressBar::new_spinner();
-            if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
-                bar.set_style(style);
-            }
-            bar.enable_steady_tick(Duration::from_millis(120));
-            bar
-        });
         Self {
             client,
             method,
@@ -120,21 +111,27 @@ impl<'a> Tracker<'a> {
             waited: Duration::ZERO,
             polls: 0,
             last_state: String::new(),
-            bar,
         }
     }
 
     fn show(&mut self, state: &str) {
-        match &self.bar {
-            Some(bar) => bar.set_message(format!("waiting for {}: {state}", self.label)),
-            None if state != self.last_state => {
-                tracing::info!(
-                    "waiting for {} {}: {state}",
-                    self.client.service(),
-                    self.label
-                );
-            }
-            None => tracing::debug!("still waiting for {}: {state}", self.label),
+        let terminal = OperationState::parse(state).is_terminal();
+        if let Some(observer) = self.client.observer().filter(|_| !terminal) {
+            observer.report(Event::Progress(Progress {
+                operation: self.label.clone(),
+                state: state.to_string(),
+                elapsed: self.waited,
+                bound: self.client.settings().operation_timeout,
+            }));
+        }
+        if state != self.last_state {
+            tracing::info!(
+                "waiting for {} {}: {state}",
+                self.client.service(),
+                self.label
+            );
+        } else {
+            tracing::debug!("still waiting for {}: {state}", self.label);
         }
         self.last_state = state.to_string();
     }
@@ -147,7 +144,6 @@ impl<'a> Tracker<'a> {
             .clamp(MIN_POLL, MAX_POLL);
         self.polls += 1;
         if self.waited + interval > settings.operation_timeout || self.polls > MAX_POLLS {
-            self.finish();
             return Err(OperationTimeout {
                 service: self.client.service(),
                 method: self.method.to_string(),
@@ -166,14 +162,7 @@ impl<'a> Tracker<'a> {
         Ok(())
     }
 
-    fn finish(&mut self) {
-        if let Some(bar) = self.bar.take() {
-            bar.finish_and_clear();
-        }
-    }
-
     fn failed(&mut self, poll: &ApiResponse, state: &OperationState) -> HttpError {
-        self.finish();
         let body = poll.json_value().unwrap_or(Value::Null);
         ServiceError::from_operation(
             self.client.service(),
@@ -184,12 +173,6 @@ impl<'a> Tracker<'a> {
             &body,
         )
         .into()
-    }
-}
-
-impl Drop for Tracker<'_> {
-    fn drop(&mut self) {
-        self.finish();
     }
 }
 
@@ -259,7 +242,6 @@ async fn follow_async_operation(
             OperationState::InProgress(_) => last = poll,
         }
     }
-    tracker.finish();
     match (method, location) {
         (Method::Put | Method::Patch, _) => client.call(ApiRequest::new(Method::Get, url)).await,
         (_, Some(location)) => {
@@ -297,7 +279,6 @@ async fn follow_location(
             last = poll;
             continue;
         }
-        tracker.finish();
         if poll.is_success() || (method == Method::Delete && poll.status == 404) {
             return Ok(poll);
         }
@@ -326,7 +307,6 @@ async fn follow_provisioning(
         tracker.show(state.as_str());
         match state {
             OperationState::Succeeded => {
-                tracker.finish();
                 return Ok(last);
             }
             OperationState::Failed | OperationState::Canceled => {

@@ -28,23 +28,3 @@ pub use error::{
 pub use lro::OperationState;
 pub use retry::{RetrySettings, ScaledSleeper, Sleeper};
 pub use stack::{Audience, HttpStack, HttpStackBuilder, StaticTokenCredential};
-
-/// The hint a service error carries, if `cause` is one of this module's errors.
-pub fn hint_for(cause: &(dyn std::error::Error + 'static)) -> Option<String> {
-    if let Some(e) = cause.downcast_ref::<HttpError>() {
-        return e.hint();
-    }
-    if let Some(e) = cause.downcast_ref::<ServiceError>() {
-        return e.hint.clone();
-    }
-    if let Some(e) = cause.downcast_ref::<AuthError>() {
-        return e.hint.clone();
-    }
-    if let Some(e) = cause.downcast_ref::<TransportError>() {
-        return Some(e.hint());
-    }
-    if let Some(e) = cause.downcast_ref::<OperationTimeout>() {
-        return Some(e.hint());
-    }
-    None
-}

@@ -19,6 +19,7 @@
 
 use super::error::Service;
 use crate::InputError;
+use crate::report::{CallObserver, Event, Wait};
 use async_trait::async_trait;
 use azure_core::error::ErrorKind;
 use azure_core::http::headers::Headers;
@@ -257,6 +258,11 @@ impl std::error::Error for GaveUp {
 
 const RETRIED_STATUSES: [u16; 6] = [408, 429, 500, 502, 503, 504];
 
+/// Marks a call whose POST changes nothing (a token request, `checkNameAvailability`), so it is
+/// retried like a GET: repeating it cannot do anything twice.
+#[derive(Debug, Clone, Copy)]
+pub struct RetrySafe;
+
 /// Whether an answer `status` to `method` may be retried (see the module rules).
 pub fn status_is_retried(method: Method, status: u16, has_retry_after: bool) -> bool {
     if !RETRIED_STATUSES.contains(&status) {
@@ -307,9 +313,19 @@ impl Policy for RetryPolicy {
         request: &mut Request,
         next: &[Arc<dyn Policy>],
     ) -> PolicyResult {
-        let method = request.method();
+        // OAuth token requests (RFC 6749 §4.4) only issue a token; retrying one is harmless.
+        let method = match request.method() {
+            Method::Post
+                if self.service == Service::Login || ctx.value::<RetrySafe>().is_some() =>
+            {
+                Method::Get
+            }
+            other => other,
+        };
+        let shown_method = request.method();
         let attempts_allowed = self.settings.max_retries + 1;
         let mut attempt = 1u32;
+        let mut waited = Duration::ZERO;
         loop {
             if attempt > 1 {
                 request.body_mut().reset().await?;
@@ -335,7 +351,7 @@ impl Policy for RetryPolicy {
             let path = request.url().path().to_string();
             if attempt >= attempts_allowed {
                 tracing::warn!(
-                    "{} {method} {path} {what}; giving up after {attempt} attempts",
+                    "{} {shown_method} {path} {what}; giving up after {attempt} attempts",
                     self.service
                 );
                 if attempt == 1 {
@@ -370,12 +386,23 @@ impl Policy for RetryPolicy {
             }
             let wait = self.settings.wait_for(attempt, jitter(), server_wait);
             tracing::info!(
-                "{} {method} {path} {what}; retrying in {:.1}s (attempt {} of {attempts_allowed})",
+                "{} {shown_method} {path} {what}; retrying in {:.1}s (attempt {} of {attempts_allowed})",
                 self.service,
                 wait.as_secs_f64(),
                 attempt + 1
             );
             drop(result);
+            if let Some(observer) = ctx.value::<CallObserver>() {
+                observer.0.report(Event::Waiting(Wait {
+                    what: format!("{} to accept {shown_method} {path} ({what})", self.service),
+                    attempt: attempt + 1,
+                    attempts: attempts_allowed,
+                    delay: wait,
+                    elapsed: waited,
+                    bound: self.settings.max_delay * self.settings.max_retries,
+                }));
+            }
+            waited += wait;
             self.sleeper.sleep(wait).await;
             attempt += 1;
         }

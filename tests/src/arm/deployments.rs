@@ -3,8 +3,8 @@
 //! operation goes Accepted → InProgress → Succeeded over successive polls. Templates are
 //! validated for their shape (400 `InvalidTemplate`, "Deployment template validation failed:
 //! '…'", azure-quickstart-templates#760 and Azure-Samples/multimodal-rag-code-execution#29),
-//! then stored, not evaluated. Every route is authorized first:
-//! `Microsoft.Resources/deployments/write|read` at the deployment's id.
+//! then stored; only their Cosmos DB accounts are deployed (see `cosmos::template`). Every route
+//! is authorized first: `Microsoft.Resources/deployments/write|read` at the deployment's id.
 
 use super::models::Deployment;
 use super::operations::{self, DEFAULT_STEPS};
@@ -215,6 +215,17 @@ fn put(call: &Call) -> Reply {
     if let Some(level) = p.validation_level {
         properties["validationLevel"] = json!(level);
     }
+    // The template's Cosmos DB accounts are deployed through their own handler.
+    let failure = match super::cosmos::template::apply(
+        call,
+        &mut state,
+        p.template.as_ref(),
+        p.parameters.as_ref(),
+        &mut properties,
+    ) {
+        Ok(failure) => failure,
+        Err(reply) => return reply,
+    };
     let mut body = json!({
         "id": id,
         "name": name,
@@ -235,7 +246,16 @@ fn put(call: &Call) -> Reply {
         name: name.clone(),
         body: body.clone(),
     });
-    let op = operations::start(&mut state, &id, &DEFAULT_STEPS);
+    let op = match failure {
+        None => operations::start(&mut state, &id, &DEFAULT_STEPS),
+        Some(e) => {
+            let op = operations::start(&mut state, &id, &["Accepted", "Running", "Failed"]);
+            if let Some(o) = state.operations.get_mut(&op) {
+                o.error = Some(e);
+            }
+            op
+        }
+    };
     drop(state);
     if !existed {
         call.sim.replication.created(kinds::DEPLOYMENT, &id);

@@ -3,6 +3,7 @@
 //! `x-ms-correlation-request-id`. Path segments compare case-insensitively.
 
 pub mod api_versions;
+pub mod cosmos;
 mod deployments;
 mod metadata;
 pub mod models;
@@ -67,6 +68,7 @@ fn routes() -> Vec<Route> {
     routes.extend(user_assigned_identities::routes());
     routes.extend(subscription_list::routes());
     routes.extend(metadata::routes());
+    routes.extend(cosmos::routes());
     routes
 }
 

@@ -43,8 +43,8 @@ pub const PRINCIPAL: &str = "principal";
 pub const PROPAGATION: &str = "roleAssignmentPropagation";
 
 /// Whether the assignment with this id has reached the data plane (a counted read).
-pub fn propagated(call: &Call, id: &str) -> bool {
-    call.sim.replication.visible(PROPAGATION, id)
+pub fn propagated(shared: &crate::shared::Shared, id: &str) -> bool {
+    shared.replication.visible(PROPAGATION, id)
 }
 
 const SPEC: &str = "authorization/2022-04-01/authorization-RoleAssignmentsCalls.json";

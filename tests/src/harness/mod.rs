@@ -4,8 +4,11 @@
 //! that makes the binaries sign in as a user (through the `az` shim) or as an app.
 
 pub mod az_shim;
+mod credential;
 mod log_view;
 pub mod probe;
+
+pub use credential::SimUserCredential;
 
 pub use log_view::{LogView, Mark, summarize};
 
@@ -365,6 +368,25 @@ impl Sim {
             .find(|sp| sp.app_id == *app_id)
             .unwrap_or_else(|| panic!("`{app_id}` has no service principal in `{tenant}`"));
         issue::app_token(&self.shared, t, sp, audience).token
+    }
+
+    /// The library's HTTP stack signed in as `upn` of `tenant` (tokens issued in-process, no
+    /// `az`), on this simulator's cloud, with waits recorded instead of slept: for tests that
+    /// drive `xtcmk::ops` directly.
+    pub fn stack_as_user(&self, tenant: &str, upn: &str) -> xtcmk::http::HttpStack {
+        let credential = SimUserCredential {
+            shared: self.shared.clone(),
+            tenant: tenant.to_string(),
+            upn: upn.to_string(),
+        };
+        xtcmk::http::HttpStack::builder(self.cloud().clone())
+            .retry(xtcmk::http::RetrySettings {
+                time_scale: 0.0,
+                ..xtcmk::http::RetrySettings::default()
+            })
+            .credential(format!("simulator user {upn}"), Arc::new(credential))
+            .build()
+            .expect("the simulator's cloud profile is valid")
     }
 
     /// Stops the server (also done on drop).

@@ -72,6 +72,92 @@ fn unb64(text: &str) -> Option<Vec<u8>> {
         .ok()
 }
 
+/// Why a key version cannot do an operation (in the order Key Vault checks, after authorization).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyProblem {
+    /// No such key, or no such version of it.
+    NotFound,
+    Disabled,
+    NotRsa {
+        kty: String,
+    },
+    /// The key's `key_ops` do not list the operation.
+    OperationNotAllowed {
+        key_ops: Vec<String>,
+    },
+}
+
+impl KeyProblem {
+    /// Key Vault's answer (`shown` is `name` or `name/version` as the request named it).
+    pub fn reply(&self, shown: &str, op: &str) -> Reply {
+        match self {
+            KeyProblem::NotFound => error(
+                404,
+                "KeyNotFound",
+                &format!("A key with (name/id) {shown} was not found in this key vault."),
+            ),
+            KeyProblem::Disabled => error(
+                403,
+                "Forbidden",
+                &format!("Operation {op} is not allowed on a disabled key."),
+            ),
+            KeyProblem::NotRsa { kty } => error(
+                400,
+                "BadParameter",
+                &format!("Operation {op} needs an RSA key; this key is {kty}."),
+            ),
+            KeyProblem::OperationNotAllowed { key_ops } => error(
+                403,
+                "Forbidden",
+                &format!(
+                    "Operation {op} is not allowed on this key (its key_ops: {}).",
+                    key_ops.join(", ")
+                ),
+            ),
+        }
+    }
+}
+
+/// The version `version` (the current one when empty) of key `name` in the instance whose keys
+/// are stored under `store` (`kv1`, `managedhsm/hsm1`), if it can do `op`: what every key
+/// operation of the data plane checks once the caller is authorized.
+pub fn usable_version(
+    state: &crate::state::State,
+    store: &str,
+    name: &str,
+    version: &str,
+    op: &str,
+) -> Result<(String, KeyVersion), KeyProblem> {
+    let key = state
+        .keys
+        .get(store)
+        .and_then(|k| k.get(&name.to_ascii_lowercase()))
+        .ok_or(KeyProblem::NotFound)?;
+    let found = if version.is_empty() {
+        key.versions.last()
+    } else {
+        key.versions
+            .iter()
+            .find(|v| v.version.eq_ignore_ascii_case(version))
+    }
+    .cloned()
+    .ok_or(KeyProblem::NotFound)?;
+    if !found.enabled {
+        return Err(KeyProblem::Disabled);
+    }
+    if !found.kty.starts_with("RSA") {
+        return Err(KeyProblem::NotRsa {
+            kty: found.kty.clone(),
+        });
+    }
+    if !found.key_ops.iter().any(|o| o.eq_ignore_ascii_case(op)) {
+        return Err(KeyProblem::OperationNotAllowed {
+            key_ops: found.key_ops.clone(),
+        });
+    }
+    Ok((key.name.clone(), found))
+}
+
 /// The key version the call names (the current one for an empty version), after the checks.
 fn key_for(
     call: &Call,
@@ -83,55 +169,21 @@ fn key_for(
     authorize(call, &vault, permission)?;
     let name = call.param("name").to_ascii_lowercase();
     let wanted = call.param("version");
-    let state = call.state();
-    let key = state
-        .keys
-        .get(&match call.service {
-            crate::service::Service::ManagedHsm => {
-                format!("managedhsm/{}", vault.name.to_ascii_lowercase())
-            }
-            _ => vault.name.to_ascii_lowercase(),
-        })
-        .and_then(|k| k.get(&name))
-        .ok_or_else(|| {
-            error(
-                404,
-                "KeyNotFound",
-                &format!("A key with (name/id) {name} was not found in this key vault."),
-            )
-        })?;
-    let version = if wanted.is_empty() {
-        key.versions.last()
+    let store = match call.service {
+        crate::service::Service::ManagedHsm => {
+            format!("managedhsm/{}", vault.name.to_ascii_lowercase())
+        }
+        _ => vault.name.to_ascii_lowercase(),
+    };
+    let shown = if wanted.is_empty() {
+        name.clone()
     } else {
-        key.versions
-            .iter()
-            .find(|v| v.version.eq_ignore_ascii_case(wanted))
-    }
-    .cloned()
-    .ok_or_else(|| {
-        error(
-            404,
-            "KeyNotFound",
-            &format!("A key with (name/id) {name}/{wanted} was not found in this key vault."),
-        )
-    })?;
-    if !version.enabled {
-        return Err(error(
-            403,
-            "Forbidden",
-            &format!("Operation {op} is not allowed on a disabled key."),
-        ));
-    }
-    if !version.kty.starts_with("RSA") {
-        return Err(error(
-            400,
-            "BadParameter",
-            &format!(
-                "Operation {op} needs an RSA key; this key is {}.",
-                version.kty
-            ),
-        ));
-    }
+        format!("{name}/{wanted}")
+    };
+    let (key_name, version) = usable_version(&call.state(), &store, &name, wanted, op)
+        .map_err(|problem| problem.reply(&shown, op))?;
+    // Encrypt and wrap need the key inside its validity period; decrypt and unwrap do not
+    // (keyvault-data 2025-07-01 KeyAttributes nbf/exp: "Not before date in UTC" / "Expiry date").
     let now = crate::tokens::now();
     let outside =
         version.nbf.is_some_and(|nbf| now < nbf) || version.exp.is_some_and(|exp| now >= exp);
@@ -152,22 +204,12 @@ fn key_for(
             ),
         ));
     }
-    if !version.key_ops.iter().any(|o| o.eq_ignore_ascii_case(op)) {
-        return Err(error(
-            403,
-            "Forbidden",
-            &format!(
-                "Operation {op} is not allowed on this key (its key_ops: {}).",
-                version.key_ops.join(", ")
-            ),
-        ));
-    }
     let kid = format!(
         "{}keys/{}/{}",
         vault.body["properties"]["vaultUri"]
             .as_str()
             .unwrap_or_default(),
-        key.name,
+        key_name,
         version.version
     );
     Ok((kid, version))

@@ -296,7 +296,31 @@ fn role_grants(
 
 /// Checks that the caller may do `permission` on `vault`, answering Key Vault's 403 otherwise.
 pub fn authorize(call: &Call, vault: &ArmResource, permission: KeyPermission) -> Result<(), Reply> {
-    let claims = &call.caller().claims;
+    let key = Some(call.param("name")).filter(|k| !k.is_empty());
+    let state = call.state();
+    authorize_principal(
+        &call.sim,
+        &state,
+        &call.caller().claims,
+        vault,
+        key,
+        call.service == Service::ManagedHsm,
+        permission,
+    )
+}
+
+/// The data plane's authorization of the principal behind `claims` for `permission` on `vault`
+/// (or on its key `key`): what [`authorize`] decides for a request, and what Cosmos DB's access to
+/// a customer key is decided by.
+pub fn authorize_principal(
+    shared: &crate::shared::Shared,
+    state: &crate::state::State,
+    claims: &crate::tokens::Claims,
+    vault: &ArmResource,
+    key: Option<&str>,
+    managed_hsm: bool,
+    permission: KeyPermission,
+) -> Result<(), Reply> {
     let oid = claims.oid.clone().unwrap_or_default();
     let who = caller_text(claims);
     let location = vault
@@ -308,9 +332,8 @@ pub fn authorize(call: &Call, vault: &ArmResource, permission: KeyPermission) ->
         .body
         .pointer("/properties/enableRbacAuthorization")
         .and_then(Value::as_bool)
-        .unwrap_or(call.service == Service::ManagedHsm);
+        .unwrap_or(managed_hsm);
     if rbac {
-        let state = call.state();
         let allowed = state.resources.values().any(|r| {
             if !r
                 .kind
@@ -332,9 +355,9 @@ pub fn authorize(call: &Call, vault: &ArmResource, permission: KeyPermission) ->
                 });
             // A key operation's resource is the key (`{vault}/keys/{name}`): assignments at the
             // key, the vault or above cover it (Key Vault RBAC, key-scope role assignments).
-            let target = match call.param("name") {
-                "" => vault.id.clone(),
-                key => format!("{}/keys/{key}", vault.id),
+            let target = match key {
+                None => vault.id.clone(),
+                Some(key) => format!("{}/keys/{key}", vault.id),
             };
             let covers = crate::arm::permissions::covers(&scope, &target);
             let principal = props.get("principalId").and_then(Value::as_str) == Some(oid.as_str());
@@ -344,8 +367,8 @@ pub fn authorize(call: &Call, vault: &ArmResource, permission: KeyPermission) ->
                 .unwrap_or_default();
             covers
                 && principal
-                && role_grants(&state, role, permission)
-                && crate::arm::role_assignments::propagated(call, &r.id)
+                && role_grants(state, role, permission)
+                && crate::arm::role_assignments::propagated(shared, &r.id)
         });
         if allowed {
             return Ok(());

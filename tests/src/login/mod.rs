@@ -6,7 +6,7 @@ pub mod admin_consent;
 pub mod assertion;
 pub mod issue;
 mod metadata;
-mod token;
+pub mod token;
 
 use crate::reply::Reply;
 use crate::routes::{Call, Caller, Route, RouteTable};

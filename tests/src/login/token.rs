@@ -7,7 +7,7 @@ use super::{entra_error, tenant_not_found};
 use crate::reply::Reply;
 use crate::roles::AZURE_CLI_APP_ID;
 use crate::routes::Call;
-use crate::state::{State, Tenant, secret_hash};
+use crate::state::{Application, ServicePrincipal, State, Tenant, secret_hash};
 use crate::tokens::REFRESH_AUDIENCE;
 use serde_json::json;
 use std::collections::HashMap;
@@ -140,6 +140,25 @@ fn not_in_directory(client_id: &str, tenant: &Tenant) -> Reply {
     )
 }
 
+/// The app registration `client_id` and its service principal in `tenant`: an app signs in to a
+/// tenant only through its service principal there (AADSTS700016 otherwise).
+pub fn app_in_tenant<'s>(
+    state: &'s State,
+    tenant: &Tenant,
+    client_id: &str,
+) -> Result<(&'s Application, &'s ServicePrincipal), Reply> {
+    let app = client_id
+        .parse::<AppId>()
+        .ok()
+        .and_then(|id| state.application(&id))
+        .map(|(_, app)| app)
+        .ok_or_else(|| not_in_directory(client_id, tenant))?;
+    let sp = state
+        .service_principal(&tenant.id, &app.app_id)
+        .ok_or_else(|| not_in_directory(client_id, tenant))?;
+    Ok((app, sp))
+}
+
 fn granted(issued: Issued, refresh_token: Option<&str>) -> Reply {
     let lifetime = issued.expires_on - crate::tokens::now();
     let mut body = json!({
@@ -168,18 +187,11 @@ fn client_credentials(
         Ok(r) => r,
         Err(reply) => return reply,
     };
-    let Some((app_id, app)) = client_id
-        .parse::<AppId>()
-        .ok()
-        .and_then(|id| state.application(&id))
-        .map(|(_, app)| (app.app_id, app))
-    else {
-        return not_in_directory(client_id, tenant);
+    let (app, sp) = match app_in_tenant(state, tenant, client_id) {
+        Ok(found) => found,
+        Err(reply) => return reply,
     };
-    // The app signs in to a tenant only through its service principal there.
-    let Some(sp) = state.service_principal(&tenant.id, &app_id) else {
-        return not_in_directory(client_id, tenant);
-    };
+    let app_id = app.app_id;
     if let Some(secret) = form.get("client_secret") {
         let hash = secret_hash(secret);
         let now = crate::tokens::now();

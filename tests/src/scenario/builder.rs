@@ -2,9 +2,9 @@
 //! so the same builder calls give the same ids on every run.
 
 use super::{
-    ApplicationSpec, ClientSecretSpec, FederatedCredentialSpec, ManagedIdentitySpec,
-    ResourceGroupSpec, RoleAssignmentSpec, Scenario, ServicePrincipalSpec, SubscriptionSpec,
-    TenantSpec, UserSpec, VaultSpec, derived_id,
+    ApplicationSpec, ClientSecretSpec, CosmosAccountSpec, FederatedCredentialSpec,
+    ManagedIdentitySpec, ResourceGroupSpec, RoleAssignmentSpec, Scenario, ServicePrincipalSpec,
+    SubscriptionSpec, TenantSpec, UserSpec, VaultSpec, derived_id,
 };
 use xtcmk::{AppId, InputError, ObjectId, Secret, SubscriptionId, TenantId};
 
@@ -80,6 +80,7 @@ impl TenantBuilder {
             resource_groups: Vec::new(),
             vaults: Vec::new(),
             role_assignments: Vec::new(),
+            cosmos_accounts: Vec::new(),
         };
         self.spec
             .subscriptions
@@ -213,6 +214,12 @@ impl SubscriptionBuilder {
 
     pub fn vault_spec(mut self, vault: VaultSpec) -> Self {
         self.spec.vaults.push(vault);
+        self
+    }
+
+    /// A Cosmos DB account (see [`CosmosAccountSpec`]).
+    pub fn cosmos_account(mut self, account: CosmosAccountSpec) -> Self {
+        self.spec.cosmos_accounts.push(account);
         self
     }
 

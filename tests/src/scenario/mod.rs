@@ -5,6 +5,7 @@
 //! ready-made one (also in `tests/scenarios/demo.json`).
 
 mod builder;
+pub mod cross_tenant;
 pub mod demo;
 mod validate;
 
@@ -59,6 +60,29 @@ pub struct SubscriptionSpec {
     /// Azure RBAC role assignments that exist at start ("Gina is Owner of this subscription").
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub role_assignments: Vec<RoleAssignmentSpec>,
+    /// Cosmos DB accounts that exist at start.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cosmos_accounts: Vec<CosmosAccountSpec>,
+}
+
+/// A Cosmos DB account that exists at start, with or without a customer-managed key. Its key's
+/// status is checked on the first read (the chain needs the running simulator's tokens).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CosmosAccountSpec {
+    pub name: String,
+    pub resource_group: String,
+    /// Defaults to the resource group's location.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// Full resource ids of user-assigned identities on the account.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub user_assigned_identities: Vec<String>,
+    /// Versionless key URI; a URI without a port means the simulator's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_vault_key_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_identity: Option<String>,
 }
 
 /// A role assignment in a subscription: a user of the tenant (by UPN), or a service principal

@@ -171,6 +171,20 @@ impl Scenario {
                         ));
                     }
                 }
+                for (ci, c) in s.cosmos_accounts.iter().enumerate() {
+                    let at = |f: &str| at(&format!("cosmosAccounts[{ci}].{f}"));
+                    if let Some(problem) = crate::arm::cosmos::rules::name_problem(&c.name) {
+                        return Err(refuse(at("name"), &c.name, &problem, "rename the account"));
+                    }
+                    if !groups.contains(&c.resource_group.to_ascii_lowercase()) {
+                        return Err(refuse(
+                            at("resourceGroup"),
+                            &c.resource_group,
+                            "no such resource group in this subscription",
+                            "add the resource group to resourceGroups",
+                        ));
+                    }
+                }
             }
             for (ui, u) in t.users.iter().enumerate() {
                 let at = |f: &str| format!("tenants[{ti}].users[{ui}].{f}");

@@ -4,6 +4,7 @@
 
 pub mod app_owners;
 pub mod atlas;
+pub mod cosmos;
 pub mod deleted_vaults;
 mod persist;
 mod seed;
@@ -48,6 +49,9 @@ pub struct State {
     pub app_owners: app_owners::AppOwners,
     #[serde(default)]
     pub deleted_vaults: deleted_vaults::DeletedVaults,
+    /// Cosmos DB's bookkeeping beside the accounts' ARM bodies.
+    #[serde(default)]
+    pub cosmos: cosmos::CosmosState,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

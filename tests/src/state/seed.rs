@@ -60,6 +60,14 @@ impl State {
                 }
             }
         }
+        // Cosmos DB accounts after every tenant's identities and vaults, which they name.
+        for t in &scenario.tenants {
+            for s in &t.subscriptions {
+                for c in &s.cosmos_accounts {
+                    crate::arm::cosmos::accounts::seed(&mut state, t.id, s.id, c);
+                }
+            }
+        }
         // Role assignments last: their principals are the tenants' users and service principals, seeded above.
         for t in &scenario.tenants {
             for s in &t.subscriptions {

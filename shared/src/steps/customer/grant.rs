@@ -6,15 +6,15 @@
 //! can still happen for a while, so it is retried, bounded); 409 `RoleAssignmentExists` means
 //! the same grant exists under another name, which is success.
 
-use super::wait::retrying;
-use super::{Ctx, OnboardSpec};
-use crate::clients::arm_authorization::{
-    RoleAssignment, builtin, role_assignment_body, role_definition_id,
-};
-use crate::clients::arm_vaults::{AccessPermissions, AccessPolicyEntry, Vault};
+use crate::clients::arm::role_assignments::{RoleAssignment, role_assignment_body};
+use crate::clients::arm::role_definitions::{builtin, role_definition_id};
+use crate::clients::arm::vaults::{AccessPermissions, AccessPolicyEntry, Vault};
+use crate::context::{Ctx, PROPAGATION_ATTEMPTS};
 use crate::documents::{EncryptionTarget, PermissionModel};
 use crate::http::HttpError;
-use crate::output::{Outcome, StepReport};
+use crate::ops::onboard::OnboardSpec;
+use crate::output::{Action, Outcome, PlannedStep, StepKind, StepReport};
+use crate::report::ReporterExt;
 use crate::{ObjectId, ResourceId, SubscriptionId};
 use serde_json::json;
 use uuid::Uuid;
@@ -45,6 +45,13 @@ impl PrincipalKind {
             PrincipalKind::ServicePrincipal => "ServicePrincipal",
         }
     }
+}
+
+/// The signed-in principal, as role assignments name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Principal {
+    pub id: ObjectId,
+    pub kind: PrincipalKind,
 }
 
 /// The role assignment name for `principal` holding `role` at `scope`: UUID v5 of the three,
@@ -84,7 +91,7 @@ pub fn atlas_role_guid(subscription: SubscriptionId) -> Uuid {
 }
 
 /// The role definition GUID the provider's grant uses.
-fn provider_role(spec: &OnboardSpec) -> String {
+pub fn provider_role(spec: &OnboardSpec) -> String {
     match spec.target {
         EncryptionTarget::Cosmos => builtin::KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER.into(),
         EncryptionTarget::Atlas => atlas_role_guid(spec.subscription).to_string(),
@@ -115,9 +122,6 @@ pub async fn assign_role(
     if let Some(other) = same_grant(ctx, scope, role, principal).await? {
         return Ok((Outcome::Adopted, parse_id(&other.id)?));
     }
-    if ctx.dry_run {
-        return Ok((Outcome::WouldCreate, id));
-    }
     let body = {
         let mut b = role_assignment_body(
             &role_definition_id(&subscription.to_string(), role),
@@ -126,13 +130,14 @@ pub async fn assign_role(
         b["properties"]["principalType"] = json!(kind.as_str());
         b
     };
-    let put = retrying(
-        ctx,
-        "the service principal to replicate to Azure RBAC",
-        principal_not_found,
-        || ctx.arm.put_role_assignment(scope, &name, &body),
-    )
-    .await;
+    let put = ctx
+        .retrying(
+            "the principal to replicate to Azure RBAC",
+            PROPAGATION_ATTEMPTS,
+            principal_not_found,
+            || ctx.arm.put_role_assignment(scope, &name, &body),
+        )
+        .await;
     match put {
         Ok(_) => Ok((Outcome::Created, id)),
         Err(e) if e.is(409, "RoleAssignmentExists") => {
@@ -150,7 +155,7 @@ fn parse_id(id: &str) -> anyhow::Result<ResourceId> {
 }
 
 /// An assignment of the same role to the same principal at exactly this scope, under any name.
-async fn same_grant(
+pub async fn same_grant(
     ctx: &Ctx,
     scope: &ResourceId,
     role: &str,
@@ -168,30 +173,9 @@ async fn same_grant(
     }))
 }
 
-/// Creates the custom Atlas role in the subscription once; later runs find it.
-async fn ensure_atlas_role(
-    ctx: &Ctx,
-    spec: &OnboardSpec,
-    reports: &mut Vec<StepReport>,
-) -> anyhow::Result<()> {
-    let guid = atlas_role_guid(spec.subscription).to_string();
-    let scope = ResourceId::subscription_scope(spec.subscription);
-    let label = role_definition_id(&spec.subscription.to_string(), &guid);
-    if ctx.arm.role_definition(&scope, &guid).await?.is_some() {
-        ctx.report(
-            reports,
-            StepReport::new("atlas role", Outcome::Unchanged, label),
-        );
-        return Ok(());
-    }
-    if ctx.dry_run {
-        ctx.report(
-            reports,
-            StepReport::new("atlas role", Outcome::WouldCreate, label),
-        );
-        return Ok(());
-    }
-    let body = json!({
+/// The Atlas custom role's definition body: exactly the actions DESIGN.md §3 lists.
+fn atlas_role_body(scope: &ResourceId) -> serde_json::Value {
+    json!({
         "properties": {
             "roleName": ATLAS_ROLE_NAME,
             "description": "Lets MongoDB Atlas read a customer-managed key and encrypt and decrypt with it (least privilege).",
@@ -208,101 +192,232 @@ async fn ensure_atlas_role(
             }],
             "assignableScopes": [scope.to_string()],
         }
-    });
-    ctx.arm.put_role_definition(&scope, &guid, &body).await?;
-    ctx.report(
-        reports,
-        StepReport::new("atlas role", Outcome::Created, label),
-    );
-    Ok(())
+    })
 }
 
-/// The provider's grant as made (or found).
-#[derive(Debug, Clone)]
-pub struct Granted {
-    pub outcome: Outcome,
-    pub role_assignment_id: Option<ResourceId>,
+/// The Atlas role's id in the spec's subscription.
+fn atlas_role_label(spec: &OnboardSpec) -> String {
+    role_definition_id(
+        &spec.subscription.to_string(),
+        &atlas_role_guid(spec.subscription).to_string(),
+    )
 }
 
-/// Grants the provider's service principal access to the key.
-pub async fn ensure(
+/// Whether the custom Atlas role exists in the subscription (one per subscription, reused).
+pub async fn plan_atlas_role(ctx: &Ctx, spec: &OnboardSpec) -> anyhow::Result<Action> {
+    let guid = atlas_role_guid(spec.subscription).to_string();
+    let scope = ResourceId::subscription_scope(spec.subscription);
+    Ok(match ctx.arm.role_definition(&scope, &guid).await? {
+        Some(_) => Action::Keep,
+        None => Action::Create,
+    })
+}
+
+pub fn atlas_role_step(spec: &OnboardSpec, action: Action) -> PlannedStep {
+    let step = PlannedStep::new(StepKind::AtlasRole, action, atlas_role_label(spec));
+    match action {
+        Action::Create => step.detail(format!(
+            "custom role `{ATLAS_ROLE_NAME}` at subscription scope: vaults/read, keys/read, keys/encrypt, keys/decrypt"
+        )),
+        _ => step,
+    }
+}
+
+/// Creates the custom Atlas role when the plan found none.
+pub async fn apply_atlas_role(
     ctx: &Ctx,
     spec: &OnboardSpec,
-    sp: &ObjectId,
+    action: Action,
+) -> anyhow::Result<StepReport> {
+    let planned = atlas_role_step(spec, action);
+    if action != Action::Create {
+        return Ok(planned.predicted());
+    }
+    ctx.reporter.started(StepKind::AtlasRole, &planned.resource);
+    let guid = atlas_role_guid(spec.subscription).to_string();
+    let scope = ResourceId::subscription_scope(spec.subscription);
+    ctx.arm
+        .put_role_definition(&scope, &guid, &atlas_role_body(&scope))
+        .await?;
+    Ok(StepReport {
+        outcome: Outcome::Created,
+        ..planned.predicted()
+    })
+}
+
+/// What the plan decided for the provider's grant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GrantPlan {
+    /// The role assignment under the tool's own name exists.
+    KeepAssignment(ResourceId),
+    /// The same role for the same principal at the same scope exists under another name.
+    AdoptAssignment(ResourceId),
+    /// Create the role assignment (its id, when the service principal exists already).
+    CreateAssignment(Option<ResourceId>),
+    KeepPolicy,
+    CreatePolicy,
+}
+
+impl GrantPlan {
+    /// The role assignment the handoff will name, when known.
+    pub fn assignment_id(&self) -> Option<&ResourceId> {
+        match self {
+            GrantPlan::KeepAssignment(id) | GrantPlan::AdoptAssignment(id) => Some(id),
+            GrantPlan::CreateAssignment(id) => id.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// The deterministic id of the provider's role assignment.
+pub fn assignment_id(spec: &OnboardSpec, sp: &ObjectId) -> ResourceId {
+    let scope = spec.grant_scope_id();
+    let name = assignment_name(&scope, &provider_role(spec), sp).to_string();
+    scope.extension("Microsoft.Authorization", "roleAssignments", &name)
+}
+
+/// Decides the grant. `sp` and `vault` are what exists now (`None`: the run creates them).
+pub async fn plan(
+    ctx: &Ctx,
+    spec: &OnboardSpec,
+    sp: Option<&ObjectId>,
     vault: Option<&Vault>,
     model: PermissionModel,
-    reports: &mut Vec<StepReport>,
-) -> anyhow::Result<Granted> {
-    match model {
-        PermissionModel::Rbac => {
-            if spec.target == EncryptionTarget::Atlas {
-                ensure_atlas_role(ctx, spec, reports).await?;
-            }
-            let role = provider_role(spec);
-            let scope = spec.grant_scope_id();
-            let (outcome, id) = if vault.is_none() {
+) -> anyhow::Result<GrantPlan> {
+    Ok(match model {
+        PermissionModel::Rbac => match (sp, vault) {
+            (Some(sp), Some(_)) => {
+                let role = provider_role(spec);
+                let scope = spec.grant_scope_id();
                 let name = assignment_name(&scope, &role, sp).to_string();
-                (
-                    Outcome::WouldCreate,
-                    scope.extension("Microsoft.Authorization", "roleAssignments", &name),
-                )
-            } else {
-                assign_role(
-                    ctx,
-                    &scope,
-                    &role,
-                    sp,
-                    PrincipalKind::ServicePrincipal,
-                    spec.subscription,
-                )
-                .await?
-            };
-            ctx.report(
-                reports,
-                StepReport::new("grant", outcome, id.to_string()).detail(format!(
-                    "{} for service principal {sp}",
-                    role_name(spec.target)
-                )),
-            );
-            Ok(Granted {
-                outcome,
-                role_assignment_id: Some(id),
-            })
-        }
+                let id = assignment_id(spec, sp);
+                if ctx
+                    .arm
+                    .role_assignment(&scope, &name)
+                    .await?
+                    .is_some_and(|ra| ra.grants(sp, &role))
+                {
+                    GrantPlan::KeepAssignment(id)
+                } else if let Some(other) = same_grant(ctx, &scope, &role, sp).await? {
+                    GrantPlan::AdoptAssignment(parse_id(&other.id)?)
+                } else {
+                    GrantPlan::CreateAssignment(Some(id))
+                }
+            }
+            (Some(sp), None) => GrantPlan::CreateAssignment(Some(assignment_id(spec, sp))),
+            (None, _) => GrantPlan::CreateAssignment(None),
+        },
         PermissionModel::AccessPolicy => {
             let wanted = policy_permissions(spec.target);
-            let label = format!("{}/accessPolicies/{sp}", spec.vault);
-            let present = vault.is_some_and(|v| {
-                v.properties.access_policies.iter().any(|p| {
+            let present = match (sp, vault) {
+                (Some(sp), Some(v)) => v.properties.access_policies.iter().any(|p| {
                     p.object_id.eq_ignore_ascii_case(&sp.to_string()) && p.allows_keys(&wanted)
-                })
-            });
-            let outcome = if present {
-                Outcome::Unchanged
-            } else if ctx.dry_run {
-                Outcome::WouldCreate
-            } else {
-                let entry = AccessPolicyEntry {
-                    tenant_id: ctx.tenant.to_string(),
-                    object_id: sp.to_string(),
-                    permissions: AccessPermissions {
-                        keys: wanted.iter().map(|s| s.to_string()).collect(),
-                    },
-                };
-                ctx.arm
-                    .update_access_policy(&spec.vault_id(), "add", &[entry])
-                    .await?;
-                Outcome::Created
+                }),
+                _ => false,
             };
-            ctx.report(
-                reports,
-                StepReport::new("grant", outcome, label)
-                    .detail(format!("access policy keys {}", wanted.join("/"))),
-            );
-            Ok(Granted {
-                outcome,
-                role_assignment_id: None,
-            })
+            if present {
+                GrantPlan::KeepPolicy
+            } else {
+                GrantPlan::CreatePolicy
+            }
+        }
+    })
+}
+
+fn policy_label(spec: &OnboardSpec, sp: Option<&ObjectId>) -> String {
+    match sp {
+        Some(sp) => format!("{}/accessPolicies/{sp}", spec.vault),
+        None => format!("{}/accessPolicies (the new service principal)", spec.vault),
+    }
+}
+
+/// The plan's step for the grant.
+pub fn step(spec: &OnboardSpec, plan: &GrantPlan, sp: Option<&ObjectId>) -> PlannedStep {
+    let who = match sp {
+        Some(sp) => format!("service principal {sp}"),
+        None => "the new service principal".to_string(),
+    };
+    let rbac = format!("{} for {who}", role_name(spec.target));
+    let policy = format!(
+        "access policy keys {}",
+        policy_permissions(spec.target).join("/")
+    );
+    match plan {
+        GrantPlan::KeepAssignment(id) => {
+            PlannedStep::new(StepKind::Grant, Action::Keep, id.to_string()).detail(rbac)
+        }
+        GrantPlan::AdoptAssignment(id) => {
+            PlannedStep::new(StepKind::Grant, Action::Adopt, id.to_string()).detail(rbac)
+        }
+        GrantPlan::CreateAssignment(Some(id)) => {
+            PlannedStep::new(StepKind::Grant, Action::Create, id.to_string()).detail(rbac)
+        }
+        GrantPlan::CreateAssignment(None) => PlannedStep::new(
+            StepKind::Grant,
+            Action::Create,
+            spec.grant_scope_id().to_string(),
+        )
+        .detail(rbac),
+        GrantPlan::KeepPolicy => {
+            PlannedStep::new(StepKind::Grant, Action::Keep, policy_label(spec, sp)).detail(policy)
+        }
+        GrantPlan::CreatePolicy => {
+            PlannedStep::new(StepKind::Grant, Action::Create, policy_label(spec, sp)).detail(policy)
+        }
+    }
+}
+
+/// Grants the provider's service principal access to the key; returns the report and the role
+/// assignment's id (RBAC).
+pub async fn apply(
+    ctx: &Ctx,
+    spec: &OnboardSpec,
+    plan: &GrantPlan,
+    sp: &ObjectId,
+) -> anyhow::Result<(StepReport, Option<ResourceId>)> {
+    let planned = step(spec, plan, Some(sp));
+    match plan {
+        GrantPlan::KeepAssignment(id) | GrantPlan::AdoptAssignment(id) => {
+            Ok((planned.predicted(), Some(id.clone())))
+        }
+        GrantPlan::CreateAssignment(_) => {
+            ctx.reporter.started(StepKind::Grant, &planned.resource);
+            let (outcome, id) = assign_role(
+                ctx,
+                &spec.grant_scope_id(),
+                &provider_role(spec),
+                sp,
+                PrincipalKind::ServicePrincipal,
+                spec.subscription,
+            )
+            .await?;
+            let report = StepReport::new(StepKind::Grant, outcome, id.to_string())
+                .detail(planned.detail.clone().unwrap_or_default());
+            Ok((report, Some(id)))
+        }
+        GrantPlan::KeepPolicy => Ok((planned.predicted(), None)),
+        GrantPlan::CreatePolicy => {
+            ctx.reporter.started(StepKind::Grant, &planned.resource);
+            let entry = AccessPolicyEntry {
+                tenant_id: ctx.tenant.to_string(),
+                object_id: sp.to_string(),
+                permissions: AccessPermissions {
+                    keys: policy_permissions(spec.target)
+                        .iter()
+                        .map(|s| s.to_string())
+                        .collect(),
+                },
+            };
+            ctx.arm
+                .update_access_policy(&spec.vault_id(), "add", &[entry])
+                .await?;
+            Ok((
+                StepReport {
+                    outcome: Outcome::Created,
+                    ..planned.predicted()
+                },
+                None,
+            ))
         }
     }
 }

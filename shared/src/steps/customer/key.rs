@@ -3,15 +3,16 @@
 //! vault: Owner holds no dataActions), it is granted Key Vault Crypto Officer on the vault first,
 //! and the RBAC propagation delay (403 `ForbiddenByRbac` for a while) is ridden out.
 
-use super::grant::{PrincipalKind, assign_role, assignment_name};
-use super::wait::retrying;
-use super::{Ctx, OnboardSpec};
-use crate::clients::arm_authorization::builtin;
-use crate::clients::arm_vaults::{AccessPermissions, AccessPolicyEntry, Vault};
+use super::grant::{Principal, assign_role, assignment_name};
+use crate::clients::arm::role_definitions::builtin;
+use crate::clients::arm::vaults::{AccessPermissions, AccessPolicyEntry, Vault};
+use crate::context::{Ctx, PROPAGATION_ATTEMPTS};
 use crate::documents::EncryptionTarget;
 use crate::http::HttpError;
-use crate::output::{Outcome, StepReport};
-use crate::{KeyUri, ObjectId, Refusal, VersionedKeyUri};
+use crate::ops::onboard::OnboardSpec;
+use crate::output::{Action, Outcome, PlannedStep, StepKind, StepReport};
+use crate::report::ReporterExt;
+use crate::{Cloud, KeyUri, ObjectId, Refusal, VersionedKeyUri};
 use azure_security_keyvault_keys::models::{Key, KeyOperation, KeyType};
 use url::Url;
 
@@ -25,10 +26,12 @@ pub struct KeyFacts {
     pub ops: Vec<String>,
     pub enabled: bool,
     pub size_bits: Option<usize>,
+    /// When this version was created (Unix seconds), if the vault says.
+    pub created: Option<i64>,
 }
 
 impl KeyFacts {
-    fn from_key(key: &Key) -> Self {
+    pub fn from_key(key: &Key) -> Self {
         let jwk = key.key.as_ref();
         let kty = jwk
             .and_then(|k| k.kty.as_ref())
@@ -52,6 +55,11 @@ impl KeyFacts {
                 .and_then(|a| a.enabled)
                 .unwrap_or(true),
             size_bits: jwk.and_then(|k| k.n.as_ref()).map(|n| n.len() * 8),
+            created: key
+                .attributes
+                .as_ref()
+                .and_then(|a| a.created)
+                .map(|t| t.unix_timestamp()),
         }
     }
 
@@ -66,8 +74,8 @@ impl KeyFacts {
     }
 
     /// The key identifier as a typed, versioned URI.
-    pub fn versioned(&self, ctx: &Ctx) -> anyhow::Result<VersionedKeyUri> {
-        Ok(KeyUri::parse(ctx.stack.cloud(), "kid", &self.kid)?.versioned()?)
+    pub fn versioned(&self, cloud: &Cloud) -> anyhow::Result<VersionedKeyUri> {
+        Ok(KeyUri::parse(cloud, "kid", &self.kid)?.versioned()?)
     }
 }
 
@@ -93,14 +101,12 @@ pub fn vault_url(ctx: &Ctx, vault: &Vault) -> Url {
         .vault_uri
         .as_deref()
         .and_then(|u| Url::parse(u).ok())
-        .unwrap_or_else(|| ctx.stack.cloud().vault_url(&vault.name))
+        .unwrap_or_else(|| ctx.cloud().vault_url(&vault.name))
 }
 
 /// The key's current version; `None` when absent.
 pub async fn read_key(ctx: &Ctx, vault: &Vault, name: &str) -> Result<Option<KeyFacts>, HttpError> {
-    let client = ctx
-        .stack
-        .key_vault(Some(&ctx.tenant), &vault_url(ctx, vault))?;
+    let client = ctx.key_vault(&vault_url(ctx, vault))?;
     Ok(client.get_key(name).await?.as_ref().map(KeyFacts::from_key))
 }
 
@@ -145,170 +151,237 @@ fn forbidden(e: &HttpError) -> bool {
     e.status() == Some(403)
 }
 
+/// The key as the plan found it.
+#[derive(Debug, Clone)]
+pub enum KeyFound {
+    Existing(KeyFacts),
+    Absent,
+    /// The vault does not exist yet, or the signed-in principal may not read its keys yet.
+    NotReadable,
+}
+
+/// The signed-in principal's own key access the run grants first, so the key can be read or
+/// created: a new RBAC vault gives no one key access, not even its Owner (Key Vault RBAC guide).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyAccess {
+    /// Key Vault Crypto Officer on the vault (RBAC vaults).
+    CryptoOfficer,
+    /// An access policy with keys get and create (access-policy vaults).
+    AccessPolicy,
+}
+
 const SELF_ROLE_DETAIL: &str = "Key Vault Crypto Officer on the vault";
 const SELF_POLICY_DETAIL: &str = "access policy keys get/create";
 
-/// The step [`grant_self`] would take, for a dry run: the role assignment it would create on an
-/// RBAC vault (its deterministic id), or the access policy on an access-policy vault.
-fn self_grant_preview(spec: &OnboardSpec, me: &ObjectId, rbac: bool) -> StepReport {
-    if rbac {
-        let scope = spec.vault_id();
-        let name = assignment_name(&scope, builtin::KEY_VAULT_CRYPTO_OFFICER, me).to_string();
-        let id = scope.extension("Microsoft.Authorization", "roleAssignments", &name);
-        StepReport::new("your key access", Outcome::WouldCreate, id.to_string())
-            .detail(SELF_ROLE_DETAIL)
-    } else {
-        StepReport::new(
-            "your key access",
-            Outcome::WouldCreate,
-            format!("{}/accessPolicies/{me}", spec.vault),
-        )
-        .detail(SELF_POLICY_DETAIL)
+impl KeyAccess {
+    pub fn for_vault(rbac: bool) -> Self {
+        if rbac {
+            KeyAccess::CryptoOfficer
+        } else {
+            KeyAccess::AccessPolicy
+        }
     }
-}
 
-/// Gives the signed-in principal key access: Key Vault Crypto Officer on an RBAC vault, an
-/// access policy (keys get, create) on an access-policy vault.
-async fn grant_self(
-    ctx: &Ctx,
-    spec: &OnboardSpec,
-    vault: &Vault,
-    me: &ObjectId,
-    kind: PrincipalKind,
-    reports: &mut Vec<StepReport>,
-) -> anyhow::Result<()> {
-    if !vault.rbac() {
-        ctx.printer.status(format!(
-            "  you have no key access on vault {}: adding an access policy (keys get, create) for you",
-            spec.vault
-        ));
-        let entry = AccessPolicyEntry {
-            tenant_id: ctx.tenant.to_string(),
-            object_id: me.to_string(),
-            permissions: AccessPermissions {
-                keys: vec!["get".into(), "create".into()],
-            },
+    fn resource(self, spec: &OnboardSpec, me: &ObjectId) -> String {
+        match self {
+            KeyAccess::CryptoOfficer => {
+                let scope = spec.vault_id();
+                let name = assignment_name(&scope, builtin::KEY_VAULT_CRYPTO_OFFICER, me);
+                scope
+                    .extension(
+                        "Microsoft.Authorization",
+                        "roleAssignments",
+                        &name.to_string(),
+                    )
+                    .to_string()
+            }
+            KeyAccess::AccessPolicy => format!("{}/accessPolicies/{me}", spec.vault),
+        }
+    }
+
+    fn detail(self) -> &'static str {
+        match self {
+            KeyAccess::CryptoOfficer => SELF_ROLE_DETAIL,
+            KeyAccess::AccessPolicy => SELF_POLICY_DETAIL,
+        }
+    }
+
+    /// The plan's step: who gets what, and why.
+    pub fn step(
+        self,
+        spec: &OnboardSpec,
+        me: &ObjectId,
+        who: &str,
+        new_vault: bool,
+    ) -> PlannedStep {
+        let why = if new_vault {
+            "a new RBAC vault gives no one key access, not even its Owner, so the key can be created"
+        } else {
+            "no key access there yet, so the key can be read or created"
         };
-        ctx.arm
-            .update_access_policy(&spec.vault_id(), "add", &[entry])
-            .await?;
-        ctx.report(
-            reports,
-            StepReport::new(
-                "your key access",
-                Outcome::Created,
-                format!("{}/accessPolicies/{me}", spec.vault),
-            )
-            .detail(SELF_POLICY_DETAIL),
-        );
-        return Ok(());
+        PlannedStep::new(StepKind::KeyAccess, Action::Create, self.resource(spec, me))
+            .detail(format!("{} for {who}: {why}", self.detail()))
     }
-    ctx.printer.status(format!(
-        "  you have no data-plane role on vault {}: granting you Key Vault Crypto Officer on it",
-        spec.vault
-    ));
-    let (outcome, id) = assign_role(
-        ctx,
-        &spec.vault_id(),
-        builtin::KEY_VAULT_CRYPTO_OFFICER,
-        me,
-        kind,
-        spec.subscription,
-    )
-    .await?;
-    ctx.report(
-        reports,
-        StepReport::new("your key access", outcome, id.to_string()).detail(SELF_ROLE_DETAIL),
-    );
-    Ok(())
+
+    /// Grants it.
+    pub async fn apply(
+        self,
+        ctx: &Ctx,
+        spec: &OnboardSpec,
+        me: &Principal,
+    ) -> anyhow::Result<StepReport> {
+        let resource = self.resource(spec, &me.id);
+        ctx.reporter.started(StepKind::KeyAccess, &resource);
+        match self {
+            KeyAccess::AccessPolicy => {
+                let entry = AccessPolicyEntry {
+                    tenant_id: ctx.tenant.to_string(),
+                    object_id: me.id.to_string(),
+                    permissions: AccessPermissions {
+                        keys: vec!["get".into(), "create".into()],
+                    },
+                };
+                ctx.arm
+                    .update_access_policy(&spec.vault_id(), "add", &[entry])
+                    .await?;
+                Ok(
+                    StepReport::new(StepKind::KeyAccess, Outcome::Created, resource)
+                        .detail(SELF_POLICY_DETAIL),
+                )
+            }
+            KeyAccess::CryptoOfficer => {
+                let (outcome, id) = assign_role(
+                    ctx,
+                    &spec.vault_id(),
+                    builtin::KEY_VAULT_CRYPTO_OFFICER,
+                    &me.id,
+                    me.kind,
+                    spec.subscription,
+                )
+                .await?;
+                Ok(
+                    StepReport::new(StepKind::KeyAccess, outcome, id.to_string())
+                        .detail(SELF_ROLE_DETAIL),
+                )
+            }
+        }
+    }
 }
 
-/// Adopts or creates the key. `None` in a dry run that would create it. `grants_self_on_new_vault`:
-/// the vault is about to be created (RBAC) and the signed-in principal inherits no key access, so
-/// a dry run shows the Crypto Officer grant it will need.
-pub async fn ensure(
+/// The plan's step for the key.
+pub fn step(spec: &OnboardSpec, found: &KeyFound) -> PlannedStep {
+    let label = format!("{}/keys/{}", spec.vault, spec.key);
+    match found {
+        KeyFound::Existing(k) => PlannedStep::new(StepKind::Key, Action::Keep, k.kid.clone()),
+        KeyFound::Absent => PlannedStep::new(StepKind::Key, Action::Create, label).detail(format!(
+            "RSA {}, {}",
+            spec.key_size,
+            needed_ops(spec.target).join("/")
+        )),
+        KeyFound::NotReadable => {
+            PlannedStep::new(StepKind::Key, Action::Create, label).detail(format!(
+                "RSA {}, {}, unless it exists (the plan cannot read the vault's keys yet)",
+                spec.key_size,
+                needed_ops(spec.target).join("/")
+            ))
+        }
+    }
+}
+
+/// The key once the run needs it: read (after the key access the run granted, riding out RBAC
+/// propagation), checked, or created. `granted` says whether the run granted key access
+/// already; if it did not and the vault refuses, access is granted now (reported in `extra`).
+pub async fn apply(
     ctx: &Ctx,
     spec: &OnboardSpec,
-    grants_self_on_new_vault: bool,
-    vault: Option<&Vault>,
-    me: &ObjectId,
-    kind: PrincipalKind,
-    reports: &mut Vec<StepReport>,
-) -> anyhow::Result<Option<KeyFacts>> {
-    let label = format!("{}/keys/{}", spec.vault, spec.key);
-    let Some(vault) = vault else {
-        if grants_self_on_new_vault {
-            ctx.report(reports, self_grant_preview(spec, me, true));
+    found: &KeyFound,
+    vault: &Vault,
+    me: &Principal,
+    granted: bool,
+    extra: &mut Vec<StepReport>,
+) -> anyhow::Result<(KeyFacts, StepReport)> {
+    if let KeyFound::Existing(facts) = found {
+        let report = StepReport::new(StepKind::Key, Outcome::Unchanged, facts.kid.clone());
+        return Ok((facts.clone(), report));
+    }
+    let mut granted = granted;
+    let existing = if matches!(found, KeyFound::Absent) {
+        None
+    } else {
+        match read_key(ctx, vault, &spec.key).await {
+            Ok(found) => found,
+            Err(e) if forbidden(&e) => {
+                if !granted {
+                    extra.push(
+                        KeyAccess::for_vault(vault.rbac())
+                            .apply(ctx, spec, me)
+                            .await?,
+                    );
+                    granted = true;
+                }
+                ctx.retrying(
+                    "your key access to reach the vault",
+                    PROPAGATION_ATTEMPTS,
+                    forbidden,
+                    || read_key(ctx, vault, &spec.key),
+                )
+                .await?
+            }
+            Err(e) => return Err(e.into()),
         }
-        ctx.report(
-            reports,
-            StepReport::new("key", Outcome::WouldCreate, label)
-                .detail(format!("RSA {}", spec.key_size)),
-        );
-        return Ok(None);
-    };
-    let mut granted = false;
-    let existing = match read_key(ctx, vault, &spec.key).await {
-        Ok(found) => found,
-        Err(e) if forbidden(&e) && ctx.dry_run => {
-            ctx.report(reports, self_grant_preview(spec, me, vault.rbac()));
-            ctx.report(
-                reports,
-                StepReport::new("key", Outcome::WouldCreate, label)
-                    .detail(format!("RSA {}, if absent", spec.key_size)),
-            );
-            return Ok(None);
-        }
-        Err(e) if forbidden(&e) => {
-            grant_self(ctx, spec, vault, me, kind, reports).await?;
-            granted = true;
-            retrying(ctx, "your new role to reach the vault", forbidden, || {
-                read_key(ctx, vault, &spec.key)
-            })
-            .await?
-        }
-        Err(e) => return Err(e.into()),
     };
     if let Some(facts) = existing {
         check_key(spec, &facts)?;
-        ctx.report(
-            reports,
-            StepReport::new("key", Outcome::Adopted, facts.kid.clone()),
-        );
-        return Ok(Some(facts));
+        let report = StepReport::new(StepKind::Key, Outcome::Unchanged, facts.kid.clone());
+        return Ok((facts, report));
     }
-    if ctx.dry_run {
-        ctx.report(
-            reports,
-            StepReport::new("key", Outcome::WouldCreate, label)
-                .detail(format!("RSA {}", spec.key_size)),
-        );
-        return Ok(None);
+    // Key Vault's create always adds a version, so a run that planned the key absent reads it
+    // once more right before creating it: a key another run created meanwhile is adopted, and
+    // concurrent onboardings end with one version.
+    if let Ok(Some(facts)) = read_key(ctx, vault, &spec.key).await {
+        check_key(spec, &facts)?;
+        let report = StepReport::new(StepKind::Key, Outcome::Adopted, facts.kid.clone())
+            .detail("created by another run while this one was running; this run adds no version");
+        return Ok((facts, report));
     }
-    let client = ctx
-        .stack
-        .key_vault(Some(&ctx.tenant), &vault_url(ctx, vault))?;
+    ctx.reporter
+        .started(StepKind::Key, format!("{}/keys/{}", spec.vault, spec.key));
+    let client = ctx.key_vault(&vault_url(ctx, vault))?;
     let ops = operations(spec.target);
     let create = || client.create_rsa_key(&spec.key, spec.key_size, &ops);
     let created = match create().await {
         Ok(k) => k,
         Err(e) if forbidden(&e) && !granted => {
-            grant_self(ctx, spec, vault, me, kind, reports).await?;
-            retrying(ctx, "your new role to reach the vault", forbidden, create).await?
+            extra.push(
+                KeyAccess::for_vault(vault.rbac())
+                    .apply(ctx, spec, me)
+                    .await?,
+            );
+            ctx.retrying(
+                "your key access to reach the vault",
+                PROPAGATION_ATTEMPTS,
+                forbidden,
+                create,
+            )
+            .await?
         }
         Err(e) if forbidden(&e) => {
-            retrying(ctx, "your new role to reach the vault", forbidden, create).await?
+            ctx.retrying(
+                "your key access to reach the vault",
+                PROPAGATION_ATTEMPTS,
+                forbidden,
+                create,
+            )
+            .await?
         }
         Err(e) => return Err(e.into()),
     };
     let facts = KeyFacts::from_key(&created);
-    ctx.report(
-        reports,
-        StepReport::new("key", Outcome::Created, facts.kid.clone()).detail(format!(
+    let report =
+        StepReport::new(StepKind::Key, Outcome::Created, facts.kid.clone()).detail(format!(
             "RSA {}, {}",
             spec.key_size,
             needed_ops(spec.target).join("/")
-        )),
-    );
-    Ok(Some(facts))
+        ));
+    Ok((facts, report))
 }

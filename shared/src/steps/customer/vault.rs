@@ -4,13 +4,26 @@
 //! with `--fix`, since it can never be turned off again (keyvault-mgmt 2026-02-01:
 //! `enablePurgeProtection` "does not accept false" once enabled).
 
-use super::preflight::VaultFound;
-use super::{Ctx, OnboardSpec};
-use crate::Refusal;
-use crate::clients::arm_vaults::{Vault, new_vault_body};
+use crate::clients::arm::vaults::{DeletedVault, Vault, new_vault_body};
+use crate::context::Ctx;
 use crate::documents::PermissionModel;
-use crate::output::{Outcome, StepReport};
+use crate::ops::onboard::OnboardSpec;
+use crate::output::{Action, Outcome, PlannedStep, StepKind, StepReport};
+use crate::report::ReporterExt;
+use crate::{Refusal, TenantId};
 use serde_json::{Map, Value, json};
+
+/// The vault as the plan found it.
+#[derive(Debug, Clone)]
+pub enum VaultFound {
+    Existing {
+        vault: Box<Vault>,
+        fixes: VaultFixes,
+    },
+    Absent,
+    /// Soft-deleted, and `--recover` was given.
+    Recoverable(Box<DeletedVault>),
+}
 
 /// What `--fix` would change on an adopted vault.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -58,20 +71,33 @@ pub fn vault_model(vault: &Vault) -> PermissionModel {
 
 /// Checks an existing vault against the prerequisites; returns what `--fix` will change.
 pub fn check_vault(
-    ctx: &Ctx,
+    tenant: &TenantId,
     spec: &OnboardSpec,
     vault: &Vault,
     model: PermissionModel,
 ) -> Result<VaultFixes, Refusal> {
     let name = &spec.vault;
+    // A vault still being set up (keyvault-mgmt VaultProvisioningState: Succeeded,
+    // RegisteringDns) cannot take keys yet.
+    if let Some(state) = vault
+        .properties
+        .provisioning_state
+        .as_deref()
+        .filter(|s| !s.eq_ignore_ascii_case("Succeeded"))
+    {
+        return Err(Refusal::new(format!(
+            "vault {name} is not ready yet: its provisioningState is {state}"
+        ))
+        .hint("wait a minute for Azure to finish setting it up, then re-run the same command"));
+    }
     if !vault
         .properties
         .tenant_id
-        .eq_ignore_ascii_case(&ctx.tenant.to_string())
+        .eq_ignore_ascii_case(&tenant.to_string())
     {
         return Err(Refusal::new(format!(
             "vault {name} belongs to tenant {}, not to the signed-in tenant {}",
-            vault.properties.tenant_id, ctx.tenant
+            vault.properties.tenant_id, tenant
         ))
         .hint("sign in to the vault's tenant, or choose another --vault"));
     }
@@ -124,17 +150,11 @@ pub fn check_vault(
     Ok(fixes)
 }
 
-/// ARM region names compare without case or spaces (`West Europe` = `westeurope`).
-fn same_region(a: &str, b: &str) -> bool {
-    let norm = |s: &str| s.replace(' ', "").to_ascii_lowercase();
-    norm(a) == norm(b)
-}
-
 /// The warning for an adopted vault outside `--location`: it is used where it is, since a
 /// vault's location is fixed at creation (keyvault-mgmt: `location` is required on create and
 /// a vault cannot be moved to another region).
 pub fn location_warning(spec: &OnboardSpec, vault: &Vault) -> Option<String> {
-    (!vault.location.is_empty() && !same_region(&vault.location, &spec.location)).then(|| {
+    (!vault.location.is_empty() && !spec.location.is(&vault.location)).then(|| {
         format!(
             "vault {} is in {}, not in --location {}: it is adopted where it is (a vault cannot be moved to another region); the provider's resources will use a key in {}",
             spec.vault, vault.location, spec.location, vault.location
@@ -142,67 +162,73 @@ pub fn location_warning(spec: &OnboardSpec, vault: &Vault) -> Option<String> {
     })
 }
 
-/// Creates, recovers, fixes or adopts the vault. `None` only in a dry run that would create it.
-pub async fn ensure(
+/// The plan's step for the vault.
+pub fn step(spec: &OnboardSpec, found: &VaultFound) -> PlannedStep {
+    let id = spec.vault_id().to_string();
+    match found {
+        VaultFound::Existing { vault, fixes } => {
+            let mut detail = Vec::new();
+            if fixes.any() {
+                detail.push(fixes.describe());
+            }
+            if location_warning(spec, vault).is_some() {
+                detail.push(format!(
+                    "in {}, not --location {}: a vault cannot be moved",
+                    vault.location, spec.location
+                ));
+            }
+            let action = if fixes.any() {
+                Action::Update
+            } else {
+                Action::Keep
+            };
+            let step = PlannedStep::new(StepKind::Vault, action, id);
+            if detail.is_empty() {
+                step
+            } else {
+                step.detail(detail.join("; "))
+            }
+        }
+        VaultFound::Absent => {
+            PlannedStep::new(StepKind::Vault, Action::Create, id).detail(format!(
+                "in {} ({}), soft delete, purge protection, RBAC authorization",
+                spec.resource_group, spec.location
+            ))
+        }
+        VaultFound::Recoverable(_) => PlannedStep::new(StepKind::Vault, Action::Create, id)
+            .detail("recovered from soft delete, with its keys"),
+    }
+}
+
+/// Creates, recovers, fixes or keeps the vault.
+pub async fn apply(
     ctx: &Ctx,
     spec: &OnboardSpec,
     found: &VaultFound,
-) -> anyhow::Result<(StepReport, Option<Vault>)> {
-    let id = spec.vault_id().to_string();
-    let elsewhere = match found {
-        VaultFound::Existing { vault, .. } => location_warning(spec, vault).map(|w| {
-            ctx.printer.warn(&w);
-            format!("in {}", vault.location)
-        }),
-        _ => None,
-    };
-    let located = |r: StepReport| match &elsewhere {
-        Some(d) => {
-            let detail = match &r.detail {
-                Some(existing) => format!("{existing}; {d}"),
-                None => d.clone(),
-            };
-            r.detail(detail)
+) -> anyhow::Result<(Vault, StepReport)> {
+    let planned = step(spec, found);
+    let id = planned.resource.clone();
+    let report = |outcome: Outcome| {
+        let r = StepReport::new(StepKind::Vault, outcome, id.clone());
+        match &planned.detail {
+            Some(d) => r.detail(d.clone()),
+            None => r,
         }
-        None => r,
     };
     match found {
         VaultFound::Existing { vault, fixes } if fixes.any() => {
-            if ctx.dry_run {
-                let r = StepReport::new("vault", Outcome::WouldUpdate, id).detail(fixes.describe());
-                return Ok((located(r), Some(vault.clone())));
-            }
+            ctx.reporter.started(StepKind::Vault, &id);
             let updated = ctx
                 .arm
                 .patch_vault(&spec.vault_id(), &fixes.patch())
                 .await?;
-            Ok((
-                located(StepReport::new("vault", Outcome::Updated, id).detail(fixes.describe())),
-                Some(updated),
-            ))
+            Ok((updated, report(Outcome::Updated)))
         }
-        VaultFound::Existing { vault, .. } => Ok((
-            located(StepReport::new("vault", Outcome::Adopted, id)),
-            Some(vault.clone()),
-        )),
+        VaultFound::Existing { vault, .. } => Ok(((**vault).clone(), report(Outcome::Unchanged))),
         VaultFound::Absent | VaultFound::Recoverable(_) => {
             let recover = matches!(found, VaultFound::Recoverable(_));
-            let detail = if recover {
-                "recovered from soft delete"
-            } else {
-                "soft delete, purge protection, RBAC authorization"
-            };
-            if ctx.dry_run {
-                return Ok((
-                    StepReport::new("vault", Outcome::WouldCreate, id).detail(detail),
-                    None,
-                ));
-            }
-            ctx.printer.status(format!(
-                "  creating vault {} (a long-running operation)…",
-                spec.vault
-            ));
-            let body = new_vault_body(&spec.location, &ctx.tenant.to_string(), recover);
+            ctx.reporter.started(StepKind::Vault, &id);
+            let body = new_vault_body(spec.location.as_str(), &ctx.tenant.to_string(), recover);
             let mut vault = ctx.arm.put_vault(&spec.vault_id(), &body).await?;
             if recover && !vault.purge_protection() && spec.fix {
                 let fixes = VaultFixes {
@@ -222,10 +248,7 @@ pub async fn ensure(
                 .hint("re-run with --fix to turn purge protection on")
                 .into());
             }
-            Ok((
-                StepReport::new("vault", Outcome::Created, id).detail(detail),
-                Some(vault),
-            ))
+            Ok((vault, report(Outcome::Created)))
         }
     }
 }

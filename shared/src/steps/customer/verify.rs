@@ -1,54 +1,80 @@
 //! Verify what the customer can see, read-only: the service principal, the vault's
 //! prerequisites, the key (enabled, RSA, operations for the target) and the grant. Used at the
-//! end of `onboard` and by `status`.
+//! end of `onboard` and by `status`. A check the signed-in principal may not make is `unknown`,
+//! with the role that would let it.
 
-use super::Ctx;
-use super::grant::{policy_permissions, role_name};
-use super::key::{needed_ops, read_key};
-use crate::clients::arm_authorization::{builtin, role_definition_guid};
-use crate::documents::{EncryptionTarget, Handoff, PermissionModel};
-use serde::Serialize;
+use super::grants::{self, FoundGrant};
+use super::key::{KeyFacts, needed_ops};
+use crate::clients::arm::vaults::Vault;
+use crate::context::Ctx;
+use crate::documents::Handoff;
+use crate::http::HttpError;
+use crate::output::Check;
+use url::Url;
 
-/// One checked item.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Check {
-    pub item: String,
-    pub ok: bool,
-    pub detail: String,
+fn forbidden(e: &HttpError) -> bool {
+    e.status() == Some(403)
 }
 
-impl Check {
-    fn new(item: &str, ok: bool, detail: impl Into<String>) -> Self {
-        Self {
-            item: item.into(),
-            ok,
-            detail: detail.into(),
-        }
-    }
-
-    /// `  ok   key          …` / `  FAIL grant        …`.
-    pub fn line(&self) -> String {
-        format!(
-            "  {:<4} {:<18} {}",
-            if self.ok { "ok" } else { "FAIL" },
-            self.item,
-            self.detail
-        )
-    }
+/// The checks of an onboarding, and every grant of the provider's service principal found on
+/// the key.
+#[derive(Debug, Clone)]
+pub struct Verification {
+    pub checks: Vec<Check>,
+    pub grants: Vec<FoundGrant>,
 }
 
 /// Checks every item of an onboarding described by `handoff`.
-pub async fn run(ctx: &Ctx, handoff: &Handoff) -> anyhow::Result<Vec<Check>> {
-    let mut checks = Vec::new();
-    let sp = ctx.graph.service_principal(&handoff.app_id).await?;
-    checks.push(match sp {
-        Some(sp) if sp.id == handoff.service_principal_object_id => Check::new(
+pub async fn run(ctx: &Ctx, handoff: &Handoff) -> anyhow::Result<Verification> {
+    let mut checks = vec![service_principal(ctx, handoff).await?];
+    let vault_id = handoff.vault_id();
+    let vault = match ctx.arm.vault(&vault_id).await {
+        Ok(Some(vault)) => {
+            checks.push(vault_check(&vault));
+            Some(vault)
+        }
+        Ok(None) => {
+            checks.push(Check::new(
+                "vault",
+                false,
+                format!("{vault_id} does not exist: re-run onboard (or --recover it)"),
+            ));
+            return Ok(Verification {
+                checks,
+                grants: Vec::new(),
+            });
+        }
+        Err(e) if forbidden(&e) => {
+            checks.push(Check::unknown(
+                "vault",
+                format!(
+                    "you may not read {vault_id} ({}): the Reader role on it lets status check it",
+                    e.code().unwrap_or("Forbidden")
+                ),
+            ));
+            None
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let url = vault
+        .as_ref()
+        .and_then(|v| v.properties.vault_uri.as_deref())
+        .and_then(|u| Url::parse(u).ok())
+        .unwrap_or_else(|| handoff.key.vault_url());
+    checks.push(key_check(ctx, handoff, &url).await?);
+    let (grant, grants) = grant_check(ctx, handoff, vault.as_ref()).await?;
+    checks.push(grant);
+    Ok(Verification { checks, grants })
+}
+
+async fn service_principal(ctx: &Ctx, handoff: &Handoff) -> anyhow::Result<Check> {
+    Ok(match ctx.graph.service_principal(&handoff.app_id).await {
+        Ok(Some(sp)) if sp.id == handoff.service_principal_object_id => Check::new(
             "service principal",
             true,
             format!("{} installed for app {}", sp.id, handoff.app_id),
         ),
-        Some(sp) => Check::new(
+        Ok(Some(sp)) => Check::new(
             "service principal",
             false,
             format!(
@@ -56,21 +82,23 @@ pub async fn run(ctx: &Ctx, handoff: &Handoff) -> anyhow::Result<Vec<Check>> {
                 handoff.app_id, sp.id, handoff.service_principal_object_id
             ),
         ),
-        None => Check::new(
+        Ok(None) => Check::new(
             "service principal",
             false,
-            format!("app {} is not installed in this tenant: re-run onboard", handoff.app_id),
+            format!(
+                "app {} is not installed in this tenant: re-run onboard",
+                handoff.app_id
+            ),
         ),
-    });
-    let vault_id = handoff.vault_id();
-    let Some(vault) = ctx.arm.vault(&vault_id).await? else {
-        checks.push(Check::new(
-            "vault",
-            false,
-            format!("{vault_id} does not exist: re-run onboard (or --recover it)"),
-        ));
-        return Ok(checks);
-    };
+        Err(e) if forbidden(&e) => Check::unknown(
+            "service principal",
+            "you may not read service principals: a member account (or the Directory Readers role) lets status check it",
+        ),
+        Err(e) => return Err(e.into()),
+    })
+}
+
+fn vault_check(vault: &Vault) -> Check {
     let mut problems = Vec::new();
     if !vault.soft_delete() {
         problems.push("soft delete is off".to_string());
@@ -81,7 +109,7 @@ pub async fn run(ctx: &Ctx, handoff: &Handoff) -> anyhow::Result<Vec<Check>> {
     if let Some(p) = vault.firewall_problem() {
         problems.push(p);
     }
-    checks.push(if problems.is_empty() {
+    if problems.is_empty() {
         Check::new(
             "vault",
             true,
@@ -93,10 +121,14 @@ pub async fn run(ctx: &Ctx, handoff: &Handoff) -> anyhow::Result<Vec<Check>> {
             false,
             format!("{}: {}", vault.name, problems.join("; ")),
         )
-    });
+    }
+}
 
+async fn key_check(ctx: &Ctx, handoff: &Handoff, url: &Url) -> anyhow::Result<Check> {
     let target = handoff.target;
-    checks.push(match read_key(ctx, &vault, handoff.key.key_name()).await {
+    let name = handoff.key.key_name();
+    let read = ctx.key_vault(url)?.get_key(name).await;
+    Ok(match read.map(|k| k.as_ref().map(KeyFacts::from_key)) {
         Ok(Some(k)) => {
             let ops = needed_ops(target);
             let mut problems = Vec::new();
@@ -118,58 +150,65 @@ pub async fn run(ctx: &Ctx, handoff: &Handoff) -> anyhow::Result<Vec<Check>> {
         Ok(None) => Check::new(
             "key",
             false,
-            format!("{} does not exist in vault {}", handoff.key.key_name(), vault.name),
+            format!("{name} does not exist in vault {}", handoff.vault_name),
         ),
-        Err(e) if e.status() == Some(403) => Check::new(
+        Err(e) if forbidden(&e) => Check::unknown(
             "key",
-            false,
-            format!("you may not read it ({}): a Key Vault Reader role on the vault lets status check it", e.code().unwrap_or("Forbidden")),
+            format!(
+                "you may not read it ({}): Key Vault Reader (RBAC) or an access policy with keys get lets status check it",
+                e.code().unwrap_or("Forbidden")
+            ),
         ),
         Err(e) => return Err(e.into()),
-    });
+    })
+}
 
-    let sp_id = handoff.service_principal_object_id;
-    checks.push(match handoff.permission_model {
-        PermissionModel::Rbac => match &handoff.role_assignment_id {
-            None => Check::new("grant", false, "the handoff names no role assignment"),
-            Some(id) => match ctx.arm.role_assignment_by_id(&id.to_string()).await? {
-                Some(ra) if ra.properties.principal_id.eq_ignore_ascii_case(&sp_id.to_string()) => {
-                    let role = role_definition_guid(&ra.properties.role_definition_id);
-                    let expected = target != EncryptionTarget::Cosmos
-                        || role.eq_ignore_ascii_case(builtin::KEY_VAULT_CRYPTO_SERVICE_ENCRYPTION_USER);
-                    Check::new(
-                        "grant",
-                        expected,
-                        format!("{} for service principal {sp_id} at {}", role_name(target), ra.properties.scope.clone().unwrap_or_default()),
-                    )
-                }
-                Some(ra) => Check::new(
+async fn grant_check(
+    ctx: &Ctx,
+    handoff: &Handoff,
+    vault: Option<&Vault>,
+) -> anyhow::Result<(Check, Vec<FoundGrant>)> {
+    let target = handoff.target;
+    let sp = handoff.service_principal_object_id;
+    let found = match grants::find(ctx, &handoff.key_id(), vault, &sp, handoff.permission_model)
+        .await
+    {
+        Ok(found) => found,
+        Err(e) if forbidden(&e) => {
+            return Ok((
+                Check::unknown(
                     "grant",
-                    false,
-                    format!("{} is for principal {}, not {sp_id}", ra.id, ra.properties.principal_id),
+                    "you may not read the role assignments and role definitions on the key: the Reader role on the vault lets status check it",
                 ),
-                None => Check::new(
-                    "grant",
-                    false,
-                    format!("role assignment {id} does not exist (revoked?): the provider's service has no access to the key"),
-                ),
-            },
-        },
-        PermissionModel::AccessPolicy => {
-            let wanted = policy_permissions(target);
-            let present = vault.properties.access_policies.iter().any(|p| {
-                p.object_id.eq_ignore_ascii_case(&sp_id.to_string()) && p.allows_keys(&wanted)
-            });
-            Check::new(
-                "grant",
-                present,
-                if present {
-                    format!("access policy keys {} for {sp_id}", wanted.join("/"))
-                } else {
-                    format!("no access policy with keys {} for {sp_id} (revoked?)", wanted.join("/"))
-                },
-            )
+                Vec::new(),
+            ));
         }
-    });
-    Ok(checks)
+        Err(e) => return Err(e.into()),
+    };
+    let needed = grants::needed(target).join("/");
+    let through: Vec<String> = found
+        .iter()
+        .filter(|g| g.suffices(target))
+        .map(FoundGrant::describe)
+        .collect();
+    let check = if through.is_empty() {
+        let partial: Vec<String> = found.iter().map(FoundGrant::describe).collect();
+        let mut detail = format!(
+            "service principal {sp} holds no grant that allows {needed} on the key (revoked?): the provider's service has no access to it"
+        );
+        if !partial.is_empty() {
+            detail.push_str(&format!("; it holds only {}", partial.join("; ")));
+        }
+        Check::new("grant", false, detail)
+    } else {
+        Check::new(
+            "grant",
+            true,
+            format!(
+                "service principal {sp} may {needed} through {}",
+                through.join("; ")
+            ),
+        )
+    };
+    Ok((check, found))
 }

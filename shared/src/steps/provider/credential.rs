@@ -1,18 +1,20 @@
-//! The federated identity credential on the app that trusts the UAMI: adopt one that already
-//! trusts it (same issuer, subject and audience, whatever its name); refuse a credential of the
-//! same name with other values (rewrite it only with `--fix`); refuse a 21st credential before
-//! any write, naming the 20 in use (Graph: at most 20 per application,
+//! The federated identity credential on the app that trusts the UAMI: keep or adopt one that
+//! already trusts it (same issuer, subject and audience, whatever its name); refuse a credential
+//! of the same name with other values (rewrite it only with `--fix`); refuse a 21st credential
+//! before any write, naming the 20 in use (Graph: at most 20 per application,
 //! learn.microsoft.com/graph/api/application-post-federatedidentitycredentials).
 
-use super::preflight::Plan;
-use super::{Session, SetupSpec};
 use crate::clients::Upserted;
-use crate::clients::arm_identities::UserAssignedIdentity;
-use crate::clients::graph_apps::{ApplicationInfo, credentials_path};
+use crate::clients::arm::user_assigned_identities::UserAssignedIdentity;
+use crate::clients::graph::applications::ApplicationInfo;
+use crate::clients::graph::federated_credentials::credentials_path;
+use crate::context::Ctx;
 use crate::fic::{
     FederatedIdentityCredential, FicExpectation, FicMatch, GraphFederatedIdentityCredential,
 };
-use crate::output::{Outcome, StepReport};
+use crate::ops::setup::SetupSpec;
+use crate::output::{Action, Outcome, PlannedStep, StepKind, StepReport};
+use crate::report::ReporterExt;
 use crate::{Cloud, ObjectId, Refusal, SubscriptionId};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -23,7 +25,7 @@ pub const MAX_PER_APP: usize = 20;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CredentialPlan {
     /// This credential already trusts the UAMI.
-    Adopt(GraphFederatedIdentityCredential),
+    Trusting(GraphFederatedIdentityCredential),
     Create,
     /// Rewrite this same-named credential to trust the UAMI (`--fix`).
     Fix(GraphFederatedIdentityCredential),
@@ -40,19 +42,19 @@ fn describe(c: &GraphFederatedIdentityCredential) -> String {
 
 /// Decides what to do with the app's `existing` credentials for the UAMI with principal id
 /// `principal` (`None`: the UAMI does not exist yet).
-pub async fn plan(
-    session: &Session,
+pub async fn decide(
+    ctx: &Ctx,
     spec: &SetupSpec,
     existing: &[GraphFederatedIdentityCredential],
     principal: Option<ObjectId>,
 ) -> anyhow::Result<CredentialPlan> {
-    let expectation = principal.map(|p| FicExpectation::new(session.cloud(), &spec.tenant, &p));
+    let expectation = principal.map(|p| FicExpectation::new(ctx.cloud(), &spec.tenant, &p));
     if let Some(e) = &expectation
         && let Some(c) = existing
             .iter()
             .find(|c| e.classify_credential(c) == FicMatch::Trusts)
     {
-        return Ok(CredentialPlan::Adopt(c.clone()));
+        return Ok(CredentialPlan::Trusting(c.clone()));
     }
     let name = spec.credential_name.as_str();
     if let Some(same) = existing.iter().find(|c| c.name.eq_ignore_ascii_case(name)) {
@@ -84,7 +86,7 @@ pub async fn plan(
         .into());
     }
     if existing.len() >= MAX_PER_APP {
-        let owners = identities_by_principal(session, &spec.subscription).await;
+        let owners = identities_by_principal(ctx, &spec.subscription).await;
         let mut lines = Vec::new();
         for (i, c) in existing.iter().enumerate() {
             let subject = c.subject.as_deref().unwrap_or("(none)");
@@ -119,14 +121,10 @@ pub async fn plan(
 /// Principal id (lower case) → UAMI resource id, for the identities of `subscription` the
 /// signed-in principal can see (empty when it can see none).
 pub async fn identities_by_principal(
-    session: &Session,
+    ctx: &Ctx,
     subscription: &SubscriptionId,
 ) -> BTreeMap<String, String> {
-    match session
-        .arm
-        .list_user_assigned_identities(subscription)
-        .await
-    {
+    match ctx.arm.list_user_assigned_identities(subscription).await {
         Ok(list) => list
             .into_iter()
             .map(|i| (i.properties.principal_id.to_string(), i.id))
@@ -163,73 +161,86 @@ pub fn near_miss_warnings(
         .collect()
 }
 
-/// Creates, fixes or adopts the credential.
-pub async fn apply(
-    session: &Session,
-    spec: &SetupSpec,
-    plan: &Plan,
-    app: Option<&ApplicationInfo>,
-    app_created: bool,
-    identity: Option<&UserAssignedIdentity>,
-) -> anyhow::Result<(StepReport, Vec<String>)> {
-    let name = spec.credential_name.as_str();
-    let (Some(app), Some(identity)) = (app, identity) else {
-        return Ok((
-            StepReport::new("credential", Outcome::WouldCreate, name)
+impl CredentialPlan {
+    pub fn step(&self, spec: &SetupSpec) -> PlannedStep {
+        let name = spec.credential_name.as_str();
+        match self {
+            CredentialPlan::Trusting(c) if c.name.eq_ignore_ascii_case(name) => {
+                PlannedStep::new(StepKind::Credential, Action::Keep, &c.name)
+            }
+            CredentialPlan::Trusting(c) => {
+                PlannedStep::new(StepKind::Credential, Action::Adopt, &c.name)
+                    .detail("it already trusts the managed identity")
+            }
+            CredentialPlan::Create => PlannedStep::new(StepKind::Credential, Action::Create, name)
                 .detail("trusting the managed identity above"),
-            Vec::new(),
-        ));
-    };
+            CredentialPlan::Fix(c) => {
+                PlannedStep::new(StepKind::Credential, Action::Update, &c.name).detail(format!(
+                    "now {}; to trust the managed identity above",
+                    describe(c)
+                ))
+            }
+        }
+    }
+}
+
+/// Creates, fixes or keeps the credential. `planned` is the plan's decision, made when both the
+/// app and the identity existed; `None` means one of them is new, so it is decided now.
+pub async fn apply(
+    ctx: &Ctx,
+    spec: &SetupSpec,
+    planned: Option<&CredentialPlan>,
+    app: &ApplicationInfo,
+    app_created: bool,
+    identity: &UserAssignedIdentity,
+) -> anyhow::Result<(StepReport, Vec<String>)> {
     let principal = identity.properties.principal_id;
     let mut warnings = Vec::new();
-    let decided = match (&plan.credential, app_created) {
+    let decided = match (planned, app_created) {
         // The app was created by this run: it has no credentials yet.
         (_, true) => CredentialPlan::Create,
-        // Planned against the app and the identity as they are now.
-        (Some(p), false) if plan.identity.found.is_some() => p.clone(),
+        (Some(p), false) => p.clone(),
         // The app was found late (replication) or the identity is new: read and decide now.
-        _ => {
-            let existing = session.graph.federated_credentials(&app.id).await?;
-            warnings = near_miss_warnings(session.cloud(), spec, &existing, Some(principal));
-            self::plan(session, spec, &existing, Some(principal)).await?
+        (None, false) => {
+            let existing = ctx.graph.federated_credentials(&app.id).await?;
+            warnings = near_miss_warnings(ctx.cloud(), spec, &existing, Some(principal));
+            decide(ctx, spec, &existing, Some(principal)).await?
         }
     };
     let body = FederatedIdentityCredential::for_uami(
-        session.cloud(),
+        ctx.cloud(),
         &spec.tenant,
         &principal,
         spec.credential_name.clone(),
         &spec.identity_name,
     );
     let detail = format!("subject {principal}, issuer {}", body.issuer);
+    let step = decided.step(spec);
     let report = match decided {
-        CredentialPlan::Adopt(c) => {
-            StepReport::new("credential", Outcome::Unchanged, c.name).detail(detail)
-        }
-        CredentialPlan::Create if spec.dry_run => {
-            StepReport::new("credential", Outcome::WouldCreate, name).detail(detail)
+        CredentialPlan::Trusting(c) => {
+            StepReport::new(StepKind::Credential, step.action.done(), c.name).detail(detail)
         }
         CredentialPlan::Create => {
-            match session
+            ctx.reporter.started(StepKind::Credential, &step.resource);
+            match ctx
                 .graph
                 .upsert_federated_credential(&app.id, &body)
                 .await?
             {
                 Upserted::Created(created) => {
-                    StepReport::new("credential", Outcome::Created, created.name).detail(detail)
+                    StepReport::new(StepKind::Credential, Outcome::Created, created.name)
+                        .detail(detail)
                 }
                 // A credential of this name appeared since the read: it now holds these values.
                 Upserted::Updated => {
-                    StepReport::new("credential", Outcome::Updated, name).detail(detail)
+                    StepReport::new(StepKind::Credential, Outcome::Updated, step.resource)
+                        .detail(detail)
                 }
             }
         }
-        CredentialPlan::Fix(c) if spec.dry_run => {
-            StepReport::new("credential", Outcome::WouldUpdate, c.name).detail(detail)
-        }
         CredentialPlan::Fix(c) => {
-            session
-                .graph
+            ctx.reporter.started(StepKind::Credential, &c.name);
+            ctx.graph
                 .patch(
                     &format!("{}/{}", credentials_path(&app.id), c.id),
                     &json!({
@@ -239,7 +250,7 @@ pub async fn apply(
                     }),
                 )
                 .await?;
-            StepReport::new("credential", Outcome::Updated, c.name).detail(detail)
+            StepReport::new(StepKind::Credential, Outcome::Updated, c.name).detail(detail)
         }
     };
     Ok((report, warnings))

@@ -2,9 +2,11 @@
 //! resource group and location given (the group must exist); its principal id is what the
 //! federated credential's subject names.
 
-use super::{Session, SetupSpec};
-use crate::clients::arm_identities::UserAssignedIdentity;
-use crate::output::{Outcome, StepReport};
+use crate::clients::arm::user_assigned_identities::UserAssignedIdentity;
+use crate::context::Ctx;
+use crate::ops::setup::SetupSpec;
+use crate::output::{Action, Outcome, PlannedStep, StepKind, StepReport};
+use crate::report::ReporterExt;
 use crate::{InputError, Refusal, ResourceId};
 
 #[derive(Debug, Clone)]
@@ -14,12 +16,12 @@ pub struct IdentityPlan {
 }
 
 /// Reads the UAMI; when it is absent, checks that its resource group exists.
-pub async fn plan(session: &Session, spec: &SetupSpec) -> anyhow::Result<IdentityPlan> {
+pub async fn plan(ctx: &Ctx, spec: &SetupSpec) -> anyhow::Result<IdentityPlan> {
     let id = spec.identity_id();
     // ARM answers 404 ResourceGroupNotFound when the group is missing, ResourceNotFound when
     // only the resource is (learn.microsoft.com/azure/azure-resource-manager/troubleshooting/error-not-found).
     let mut group_missing = false;
-    let found = match session.arm.user_assigned_identity(&id).await {
+    let found = match ctx.arm.user_assigned_identity(&id).await {
         Ok(found) => found,
         Err(e) if e.is(404, "ResourceGroupNotFound") => {
             group_missing = true;
@@ -38,11 +40,11 @@ pub async fn plan(session: &Session, spec: &SetupSpec) -> anyhow::Result<Identit
                 "no user-assigned managed identity at this resource id".to_string()
             };
             return Err(InputError::new("--identity", id.to_string(), problem)
-            .with_fix("pass the resource id of an existing identity, or omit --identity to create one from --identity-name")
-            .into());
+                .with_fix("pass the resource id of an existing identity, or omit --identity to create one from --identity-name")
+                .into());
         }
         let group = ResourceId::resource_group(spec.subscription, &spec.resource_group);
-        if session.arm.resource_group(&group).await?.is_none() {
+        if ctx.arm.resource_group(&group).await?.is_none() {
             return Err(Refusal::new(format!(
                 "resource group {} does not exist in subscription {}",
                 spec.resource_group, spec.subscription
@@ -64,34 +66,38 @@ fn resource(identity: &UserAssignedIdentity) -> String {
     )
 }
 
-/// Creates the UAMI when absent; `None` only in a dry run that would create it.
+impl IdentityPlan {
+    pub fn step(&self, spec: &SetupSpec) -> PlannedStep {
+        match &self.found {
+            Some(found) if spec.identity.is_some() => {
+                PlannedStep::new(StepKind::Identity, Action::Adopt, resource(found))
+            }
+            Some(found) => PlannedStep::new(StepKind::Identity, Action::Keep, resource(found)),
+            None => PlannedStep::new(StepKind::Identity, Action::Create, self.id.to_string())
+                .detail(format!("in {}", spec.location)),
+        }
+    }
+}
+
+/// Creates the UAMI when absent.
 pub async fn apply(
-    session: &Session,
+    ctx: &Ctx,
     spec: &SetupSpec,
     plan: &IdentityPlan,
-) -> anyhow::Result<(Option<UserAssignedIdentity>, StepReport)> {
+) -> anyhow::Result<(UserAssignedIdentity, StepReport)> {
     if let Some(found) = &plan.found {
-        let outcome = if spec.identity.is_some() {
-            Outcome::Adopted
-        } else {
-            Outcome::Unchanged
-        };
+        let step = plan.step(spec);
         return Ok((
-            Some(found.clone()),
-            StepReport::new("identity", outcome, resource(found)),
+            found.clone(),
+            StepReport::new(StepKind::Identity, step.action.done(), step.resource),
         ));
     }
-    if spec.dry_run {
-        return Ok((
-            None,
-            StepReport::new("identity", Outcome::WouldCreate, plan.id.to_string())
-                .detail(format!("in {}", spec.location)),
-        ));
-    }
-    let created = session
+    ctx.reporter
+        .started(StepKind::Identity, plan.id.to_string());
+    let created = ctx
         .arm
-        .put_user_assigned_identity(&plan.id, &spec.location)
+        .put_user_assigned_identity(&plan.id, spec.location.as_str())
         .await?;
-    let report = StepReport::new("identity", Outcome::Created, resource(&created));
-    Ok((Some(created), report))
+    let report = StepReport::new(StepKind::Identity, Outcome::Created, resource(&created));
+    Ok((created, report))
 }

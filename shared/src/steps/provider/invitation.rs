@@ -2,15 +2,18 @@
 //! and id, the admin-consent URL (for `organizations`, since the customer is not known yet) and
 //! the exact `xtcmk-customer onboard` command. Written only when its content changes.
 
-use super::SetupSpec;
 use crate::consent::{ConsentTenant, admin_consent_url};
 use crate::documents::{Invitation, onboard_command};
-use crate::output::{Outcome, StepReport};
+use crate::files::{read_text, write_atomic};
+use crate::ops::setup::SetupSpec;
+use crate::output::{Action, Outcome, PlannedStep, StepKind, StepReport};
 use crate::{AppId, Cloud, InputError};
 
 /// Without a registered redirect URI the admin-consent URL ends on an Entra error page after
 /// consent (AADSTS500113), although consent itself is granted.
 pub const NO_REDIRECT_WARNING: &str = "no --consent-redirect-uri: after the customer's admin consents, Entra shows AADSTS500113 (no reply address registered) although consent is granted; the customer can instead install the app through Graph with `xtcmk-customer onboard`, which needs no redirect URI";
+
+const FIELD: &str = "--invitation-out";
 
 /// The invitation for the app.
 pub fn build(
@@ -49,33 +52,36 @@ fn file_name(spec: &SetupSpec) -> String {
         .unwrap_or_else(|| "invitation.json".into())
 }
 
+/// What the invitation file needs, given the invitation the run will produce (`None` when the
+/// app does not exist yet, so its id is not known).
+pub fn plan(spec: &SetupSpec, invitation: Option<&Invitation>) -> Result<Action, InputError> {
+    let current = read_text(FIELD, &spec.invitation_out)?;
+    Ok(match (current, invitation) {
+        (Some(text), Some(inv)) if text == inv.to_json() => Action::Keep,
+        (Some(_), _) => Action::Update,
+        (None, _) => Action::Create,
+    })
+}
+
+pub fn step(spec: &SetupSpec, action: Action) -> PlannedStep {
+    PlannedStep::new(
+        StepKind::Invitation,
+        action,
+        spec.invitation_out.display().to_string(),
+    )
+}
+
 /// Writes the invitation unless the file already holds it.
-pub fn write(spec: &SetupSpec, invitation: Option<&Invitation>) -> anyhow::Result<StepReport> {
-    let path = &spec.invitation_out;
-    let shown = path.display().to_string();
-    let Some(invitation) = invitation else {
-        return Ok(StepReport::new("invitation", Outcome::WouldCreate, shown));
-    };
+pub fn write(spec: &SetupSpec, invitation: &Invitation) -> Result<StepReport, InputError> {
+    let shown = spec.invitation_out.display().to_string();
     let text = invitation.to_json();
-    let current = std::fs::read_to_string(path).ok();
-    let outcome = match (&current, spec.dry_run) {
-        (Some(c), _) if *c == text => {
-            return Ok(StepReport::new("invitation", Outcome::Unchanged, shown));
-        }
-        (Some(_), true) => Outcome::WouldUpdate,
-        (None, true) => Outcome::WouldCreate,
-        (Some(_), false) => Outcome::Updated,
-        (None, false) => Outcome::Created,
+    let outcome = match read_text(FIELD, &spec.invitation_out)? {
+        Some(current) if current == text => Outcome::Unchanged,
+        Some(_) => Outcome::Updated,
+        None => Outcome::Created,
     };
-    if !spec.dry_run {
-        std::fs::write(path, &text).map_err(|e| {
-            InputError::new(
-                "--invitation-out",
-                &shown,
-                format!("cannot write the file: {e}"),
-            )
-            .with_fix("pass a path in a writable folder")
-        })?;
+    if outcome != Outcome::Unchanged {
+        write_atomic(FIELD, &spec.invitation_out, &text)?;
     }
-    Ok(StepReport::new("invitation", outcome, shown))
+    Ok(StepReport::new(StepKind::Invitation, outcome, shown))
 }

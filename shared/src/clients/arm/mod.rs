@@ -7,6 +7,14 @@
 //! caller's serde type: use `serde_json::Value` for untyped access and `serde::de::IgnoredAny`
 //! to ignore a body (`()` only accepts an empty one).
 
+pub mod permissions;
+pub mod resource_groups;
+pub mod role_assignments;
+pub mod role_definitions;
+pub mod subscription_list;
+pub mod user_assigned_identities;
+pub mod vaults;
+
 use crate::http::lro;
 use crate::http::{ApiRequest, ApiResponse, HttpError, ServiceClient};
 use azure_core::http::Method;
@@ -49,6 +57,11 @@ fn absent(response: &ApiResponse) -> bool {
 impl ArmClient {
     pub fn new(client: ServiceClient) -> Self {
         Self { client }
+    }
+
+    /// This client reporting its waits (retries, long-running operations) to `reporter`.
+    pub fn observed(&self, reporter: crate::report::SharedReporter) -> Self {
+        Self::new(self.client.observed(reporter))
     }
 
     /// The underlying pipeline, for calls this client has no method for.
@@ -136,6 +149,21 @@ impl ArmClient {
         let request = self.request(Method::Post, path, api_version)?.json(body);
         let initial = self.client.send(request).await?;
         lro::follow(&self.client, initial).await?.json()
+    }
+
+    /// POST an action that only reads (`checkNameAvailability`): retried on transient failures
+    /// like a GET, since repeating it changes nothing.
+    pub async fn post_read<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        api_version: &str,
+        body: &B,
+    ) -> Result<T, HttpError> {
+        let request = self
+            .request(Method::Post, path, api_version)?
+            .json(body)
+            .retry_safe();
+        self.client.call(request).await?.json()
     }
 
     /// DELETE a resource, following a long-running operation. `false` when it was already absent

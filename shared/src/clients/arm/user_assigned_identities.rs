@@ -1,18 +1,16 @@
-//! User-assigned managed identities and resource groups (ARM).
+//! User-assigned managed identities (ARM).
 //!
 //! `Microsoft.ManagedIdentity/userAssignedIdentities` 2026-05-31: PUT is synchronous (200/201);
 //! `properties.principalId` (the object id a federated credential's subject names) and
 //! `properties.clientId` are read-only and assigned by Azure (specs/managedidentity/2026-05-31).
 
-use super::arm::ArmClient;
+use super::ArmClient;
 use crate::http::HttpError;
 use crate::{AppId, ObjectId, ResourceId, TenantId};
 use serde::{Deserialize, Serialize};
 
 /// Newest stable ManagedIdentity API version in `specs/`.
 pub const MANAGED_IDENTITY_API_VERSION: &str = "2026-05-31";
-/// Resource groups API version.
-pub const RESOURCES_API_VERSION: &str = "2021-04-01";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -30,13 +28,6 @@ pub struct UserAssignedIdentity {
     pub name: String,
     pub location: String,
     pub properties: IdentityProperties,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ResourceGroupInfo {
-    pub name: String,
-    pub location: String,
 }
 
 impl ArmClient {
@@ -63,19 +54,6 @@ impl ArmClient {
         .await
     }
 
-    /// The resource group at `id`; `None` when it does not exist.
-    pub async fn resource_group(
-        &self,
-        id: &ResourceId,
-    ) -> Result<Option<ResourceGroupInfo>, HttpError> {
-        match self.get(&id.to_string(), RESOURCES_API_VERSION).await {
-            Err(e) if e.is(404, "ResourceGroupNotFound") => Ok(None),
-            other => other,
-        }
-    }
-}
-
-impl ArmClient {
     /// Every user-assigned identity of `subscription` the caller can read
     /// (`UserAssignedIdentities_ListBySubscription`).
     pub async fn list_user_assigned_identities(

@@ -1,15 +1,13 @@
-//! Graph applications and their federated identity credentials.
+//! Graph applications.
 //!
 //! Graph rules (learn.microsoft.com/graph/api/application-upsert, application-get,
 //! application-list-federatedidentitycredentials, application-post-federatedidentitycredentials):
 //! - `/applications(appId='…')` and `/applications(uniqueName='…')` address an app without its
 //!   object id; `PATCH /applications(uniqueName='…')` with `Prefer: create-if-missing` creates
 //!   (201 + object) or updates (204), so a replica that has not seen a new app yet cannot make a
-//!   re-run create a second one;
-//! - credentials live at `/applications/{id}/federatedIdentityCredentials` (at most 20 per app).
+//!   re-run create a second one.
 
-use super::graph::{GraphClient, GraphQuery, Upserted, alternate_key};
-use crate::fic::{FederatedIdentityCredential, GraphFederatedIdentityCredential};
+use super::{GraphClient, GraphQuery, Upserted, alternate_key};
 use crate::http::HttpError;
 use crate::{AppId, ObjectId};
 use serde::{Deserialize, Serialize};
@@ -67,11 +65,6 @@ pub fn application_by_unique_name(unique_name: &str) -> String {
     alternate_key("applications", "uniqueName", unique_name)
 }
 
-/// `/applications/{id}/federatedIdentityCredentials`.
-pub fn credentials_path(app: &ObjectId) -> String {
-    format!("/applications/{app}/federatedIdentityCredentials")
-}
-
 impl GraphClient {
     /// The app with this client id in the caller's tenant; `None` when Graph answers 404.
     pub async fn application_by_app_id(
@@ -116,31 +109,5 @@ impl GraphClient {
             &GraphQuery::default(),
         )
         .await
-    }
-
-    /// The app's federated identity credentials.
-    pub async fn federated_credentials(
-        &self,
-        app: &ObjectId,
-    ) -> Result<Vec<GraphFederatedIdentityCredential>, HttpError> {
-        self.list(&credentials_path(app), &GraphQuery::default())
-            .await
-    }
-
-    /// Creates the credential by upsert on its name
-    /// (`PATCH …/federatedIdentityCredentials(name='…')`, federatedidentitycredential-upsert):
-    /// unlike a POST it is idempotent, so a retry after a lost answer cannot fail or duplicate.
-    /// `Updated` means a credential of that name existed and now holds these values.
-    pub async fn upsert_federated_credential(
-        &self,
-        app: &ObjectId,
-        credential: &FederatedIdentityCredential,
-    ) -> Result<Upserted<GraphFederatedIdentityCredential>, HttpError> {
-        let path = format!(
-            "{}{}",
-            credentials_path(app),
-            alternate_key("", "name", credential.name.as_str()).trim_start_matches('/')
-        );
-        self.upsert(&path, credential).await
     }
 }

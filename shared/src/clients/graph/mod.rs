@@ -11,6 +11,10 @@
 //!   `$count=true`;
 //! - collections page with `@odata.nextLink`.
 
+pub mod applications;
+pub mod federated_credentials;
+pub mod service_principals;
+
 use crate::http::{ApiRequest, ApiResponse, HttpError, ServiceClient};
 use azure_core::http::Method;
 use serde::Serialize;
@@ -98,6 +102,11 @@ pub struct GraphClient {
 impl GraphClient {
     pub fn new(client: ServiceClient) -> Self {
         Self { client }
+    }
+
+    /// This client reporting its waits (retries, long-running operations) to `reporter`.
+    pub fn observed(&self, reporter: crate::report::SharedReporter) -> Self {
+        Self::new(self.client.observed(reporter))
     }
 
     pub fn service_client(&self) -> &ServiceClient {

@@ -8,7 +8,7 @@
 //!   concurrent install (admin consent) cannot make it fail with 409
 //!   `Request_MultipleObjectsWithSameKeyValue`.
 
-use super::graph::{GraphClient, Upserted, alternate_key};
+use super::{GraphClient, Upserted, alternate_key};
 use crate::http::HttpError;
 use crate::{AppId, ObjectId};
 use serde::{Deserialize, Serialize};

@@ -7,15 +7,15 @@
 
 use crate::http::error::{AuthContext, CallInfo};
 use crate::http::{HttpError, Service};
+use crate::report::{CallObserver, SharedReporter};
 use azure_core::credentials::TokenCredential;
-use azure_core::http::{ClientOptions, RequestContent};
-use azure_security_keyvault_keys::models::{
-    CreateKeyParameters, Key, KeyClientGetKeyOptions, KeyOperation, KeyType,
-};
+use azure_core::http::{ClientMethodOptions, ClientOptions, Context};
 use azure_security_keyvault_keys::{KeyClient, KeyClientOptions};
 use std::fmt;
 use std::sync::Arc;
 use url::Url;
+
+pub mod keys;
 
 /// One vault's keys, as one principal.
 #[derive(Clone)]
@@ -23,6 +23,8 @@ pub struct KeyVaultClient {
     vault_url: Url,
     keys: Arc<KeyClient>,
     auth: AuthContext,
+    /// Where retry waits are reported, if anywhere.
+    observer: Option<SharedReporter>,
 }
 
 impl fmt::Debug for KeyVaultClient {
@@ -56,7 +58,25 @@ impl KeyVaultClient {
             vault_url: vault_url.clone(),
             keys: Arc::new(keys),
             auth,
+            observer: None,
         })
+    }
+
+    /// This client reporting its waits to `reporter`.
+    pub fn observed(&self, reporter: SharedReporter) -> Self {
+        let mut client = self.clone();
+        client.observer = Some(reporter);
+        client
+    }
+
+    /// Method options whose context carries the observer.
+    pub(crate) fn method_options(&self) -> ClientMethodOptions<'static> {
+        ClientMethodOptions {
+            context: match &self.observer {
+                Some(r) => Context::new().with_value(CallObserver(r.clone())),
+                None => Context::new(),
+            },
+        }
     }
 
     pub fn vault_url(&self) -> &Url {
@@ -83,63 +103,5 @@ impl KeyVaultClient {
                 auth: Some(&self.auth),
             },
         )
-    }
-
-    /// The current version of key `name`; `None` when the vault has no such key.
-    pub async fn get_key(&self, name: &str) -> Result<Option<Key>, HttpError> {
-        self.get_key_version(name, None).await
-    }
-
-    /// A given version of key `name` (`None` = current); `None` when absent.
-    pub async fn get_key_version(
-        &self,
-        name: &str,
-        version: Option<&str>,
-    ) -> Result<Option<Key>, HttpError> {
-        let path = match version {
-            Some(v) => format!("/keys/{name}/{v}"),
-            None => format!("/keys/{name}"),
-        };
-        let options = KeyClientGetKeyOptions {
-            key_version: version.map(str::to_owned),
-            ..Default::default()
-        };
-        match self.keys.get_key(name, Some(options)).await {
-            Ok(response) => response
-                .into_model()
-                .map(Some)
-                .map_err(|e| self.map_error("GET", &path, e)),
-            Err(e) => match self.map_error("GET", &path, e) {
-                err if err.status() == Some(404) => Ok(None),
-                err => Err(err),
-            },
-        }
-    }
-
-    /// Creates (or adds a new version of) an RSA key of `size` bits allowing `operations`.
-    pub async fn create_rsa_key(
-        &self,
-        name: &str,
-        size: u32,
-        operations: &[KeyOperation],
-    ) -> Result<Key, HttpError> {
-        let path = format!("/keys/{name}/create");
-        let parameters = CreateKeyParameters {
-            kty: Some(KeyType::Rsa),
-            key_size: Some(i32::try_from(size).unwrap_or(i32::MAX)),
-            key_ops: Some(operations.to_vec()),
-            ..Default::default()
-        };
-        let content: RequestContent<CreateKeyParameters> = parameters
-            .try_into()
-            .map_err(|e| self.map_error("POST", &path, e))?;
-        let response = self
-            .keys
-            .create_key(name, content, None)
-            .await
-            .map_err(|e| self.map_error("POST", &path, e))?;
-        response
-            .into_model()
-            .map_err(|e| self.map_error("POST", &path, e))
     }
 }

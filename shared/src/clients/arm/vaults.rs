@@ -2,7 +2,7 @@
 //! vault GET / PUT (long-running) / PATCH, the global name check, soft-deleted vaults and
 //! access-policy updates.
 
-use super::arm::ArmClient;
+use super::ArmClient;
 use crate::http::HttpError;
 use crate::{ResourceId, SubscriptionId};
 use serde::{Deserialize, Serialize};
@@ -202,7 +202,7 @@ impl ArmClient {
         subscription: SubscriptionId,
         name: &str,
     ) -> Result<NameAvailability, HttpError> {
-        self.post(
+        self.post_read(
             &format!(
                 "/subscriptions/{subscription}/providers/Microsoft.KeyVault/checkNameAvailability"
             ),

@@ -1,0 +1,11 @@
+//! One library operation per command. A mutating command is `plan` (reads only, decides every
+//! action, refuses before any write) then `apply` (carries the plan out, reporting each step to
+//! the run's [`Reporter`](crate::report::Reporter)); `--dry-run` renders the plan and never
+//! calls `apply`. Read-only commands are one `run`. Operations never touch stdout, stderr or
+//! stdin: the binaries parse, prompt and render.
+
+pub mod identities;
+pub mod onboard;
+pub mod revoke;
+pub mod setup;
+pub mod status;
