@@ -48,7 +48,7 @@ impl Command {
 
 fn main() -> ExitCode {
     let cli: Cli = xtcmk::cli::parse();
-    xtcmk::cli::init_logging(cli.global.verbose);
+    xtcmk::cli::init_logging(cli.global.verbose, cli.global.quiet);
     let global = cli.global;
     let printer = global.printer("xtcmk-customer", cli.command.name());
     let p = printer.clone();

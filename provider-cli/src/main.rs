@@ -2,7 +2,10 @@
 //! It parses arguments and renders; the work is in `xtcmk::ops`.
 
 mod consent_url;
+mod cosmos_deploy;
+mod cosmos_status;
 mod cosmos_template;
+mod doctor;
 mod identities;
 mod setup;
 
@@ -31,6 +34,8 @@ enum Command {
     Identities(identities::Args),
     /// Print the admin-consent URL a customer's admin opens to install the app (offline).
     ConsentUrl(consent_url::Args),
+    /// Check every link from the Cosmos DB account to the customer's key, and say which is broken.
+    Doctor(doctor::Args),
     /// Cosmos DB with a key from the customer's tenant.
     #[command(subcommand)]
     Cosmos(CosmosCommand),
@@ -40,6 +45,10 @@ enum Command {
 enum CosmosCommand {
     /// Write the ARM template and parameters file for a Cosmos DB account on the customer's key (offline).
     Template(cosmos_template::Args),
+    /// Phase 3: create the Cosmos DB account on the customer's key, or turn the key on for an existing one.
+    Deploy(cosmos_deploy::Args),
+    /// Show an account's customer-managed-key settings and key status, in words (exit 3 unless confirmed).
+    Status(cosmos_status::Args),
 }
 
 impl Command {
@@ -48,14 +57,17 @@ impl Command {
             Command::Setup(_) => "setup",
             Command::Identities(_) => "identities",
             Command::ConsentUrl(_) => "consent-url",
+            Command::Doctor(_) => "doctor",
             Command::Cosmos(CosmosCommand::Template(_)) => "cosmos template",
+            Command::Cosmos(CosmosCommand::Deploy(_)) => "cosmos deploy",
+            Command::Cosmos(CosmosCommand::Status(_)) => "cosmos status",
         }
     }
 }
 
 fn main() -> ExitCode {
     let cli: Cli = xtcmk::cli::parse();
-    xtcmk::cli::init_logging(cli.global.verbose);
+    xtcmk::cli::init_logging(cli.global.verbose, cli.global.quiet);
     let global = cli.global;
     let printer = global.printer("xtcmk-provider", cli.command.name());
     let p = printer.clone();
@@ -64,8 +76,15 @@ fn main() -> ExitCode {
             Command::Setup(args) => setup::run(args, &global, p).await,
             Command::Identities(args) => identities::run(args, &global, p).await,
             Command::ConsentUrl(args) => consent_url::run(args, &global, &p),
+            Command::Doctor(args) => doctor::run(args, &global, p).await,
             Command::Cosmos(CosmosCommand::Template(args)) => {
                 cosmos_template::run(args, &global, &p)
+            }
+            Command::Cosmos(CosmosCommand::Deploy(args)) => {
+                cosmos_deploy::run(args, &global, p).await
+            }
+            Command::Cosmos(CosmosCommand::Status(args)) => {
+                cosmos_status::run(args, &global, p).await
             }
         }
     })

@@ -243,6 +243,127 @@ fn every_bad_input_is_refused_naming_the_field_and_the_fix_with_nothing_written(
         "--handoff",
     ));
 
+    // cosmos deploy, cosmos status, doctor: refused before anything is sent.
+    let handoff = |key_uri: String| {
+        json!({
+            "kind": "xtcmk.handoff",
+            "schemaVersion": 1,
+            "customerTenantId": "20000000-0000-4000-8000-000000000002",
+            "subscriptionId": "20000000-0000-4000-8000-0000000000a1",
+            "resourceGroup": "rg-customer",
+            "vaultName": "kv-cmk",
+            "keyUri": key_uri,
+            "keyVersion": "0123456789abcdef0123456789abcdef",
+            "appId": "10000000-0000-4000-8000-0000000000d1",
+            "servicePrincipalObjectId": "20000000-0000-4000-8000-0000000000d3",
+            "permissionModel": "rbac",
+            "target": "cosmos",
+        })
+    };
+    let key = format!("{}keys/cmk", sim.cloud().vault_url("kv-cmk"));
+    std::fs::write(
+        dir.path().join("handoff.json"),
+        handoff(key.clone()).to_string(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("versioned.json"),
+        handoff(format!("{key}/0123456789abcdef0123456789abcdef")).to_string(),
+    )
+    .unwrap();
+    let uami = "/subscriptions/10000000-0000-4000-8000-0000000000a1/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/uami";
+    let deploy = strings(&[
+        "cosmos",
+        "deploy",
+        "--handoff",
+        "handoff.json",
+        "--identity",
+        uami,
+        "--subscription",
+        "10000000-0000-4000-8000-0000000000a1",
+        "--resource-group",
+        "rg-cmk",
+        "--account",
+        "orders",
+        "--location",
+        "westeurope",
+        "--yes",
+    ]);
+    let long_name = "a".repeat(45);
+    for (flag, bad) in [
+        ("--account", "Orders"),
+        ("--account", long_name.as_str()),
+        ("--identity", "SystemAssigned"),
+        ("--subscription", "sub"),
+        ("--resource-group", "rg/x"),
+        ("--location", "narnia"),
+        ("--handoff", "nope.json"),
+    ] {
+        cases.push(case(
+            &format!("cosmos deploy {flag} {bad}"),
+            with(&deploy, flag, bad),
+            1,
+            flag,
+        ));
+    }
+    cases.push(case(
+        "cosmos deploy with a versioned keyUri in the handoff",
+        with(&deploy, "--handoff", "versioned.json"),
+        1,
+        "keyUri",
+    ));
+    cases.push(case(
+        "cosmos deploy --app-id other than the handoff's",
+        with(&deploy, "--app-id", "10000000-0000-4000-8000-0000000000e9"),
+        2,
+        "--app-id",
+    ));
+    let status = strings(&[
+        "cosmos",
+        "status",
+        "--subscription",
+        "10000000-0000-4000-8000-0000000000a1",
+        "--resource-group",
+        "rg-cmk",
+        "--account",
+        "orders",
+    ]);
+    for (flag, bad) in [("--account", "Orders"), ("--subscription", "x")] {
+        cases.push(case(
+            &format!("cosmos status {flag} {bad}"),
+            with(&status, flag, bad),
+            1,
+            flag,
+        ));
+    }
+    let doctor = strings(&["doctor", "--handoff", "handoff.json", "--identity", uami]);
+    for (flag, bad) in [
+        (
+            "--identity",
+            "/subscriptions/10000000-0000-4000-8000-0000000000a1/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv",
+        ),
+        ("--account", "Orders"),
+        ("--handoff", "nope.json"),
+        ("--app-id", "app"),
+    ] {
+        cases.push(case(
+            &format!("doctor {flag} {bad}"),
+            with(&doctor, flag, bad),
+            1,
+            flag,
+        ));
+    }
+    cases.push(case(
+        "doctor --subscription without --account",
+        with(
+            &doctor,
+            "--subscription",
+            "10000000-0000-4000-8000-0000000000a1",
+        ),
+        2,
+        "--account",
+    ));
+
     // Environment variables and cloud profiles.
     for (var, value) in [
         ("XTCMK_OUTPUT", "xml"),

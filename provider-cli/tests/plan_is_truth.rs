@@ -155,3 +155,78 @@ fn every_dry_run_predicts_the_real_run() {
         );
     }
 }
+
+/// `cosmos deploy`: a new account, a second run, CMK turned on for an existing account, another
+/// key of the same tenant.
+#[test]
+fn every_cosmos_deploy_dry_run_predicts_the_real_run() {
+    use common::cmk::*;
+    struct DeployCase {
+        name: &'static str,
+        start: fn() -> Cmk,
+        before: fn(&Cmk),
+        account: &'static str,
+    }
+    let cases = [
+        DeployCase {
+            name: "new account",
+            start: Cmk::start,
+            before: |_| {},
+            account: "orders",
+        },
+        DeployCase {
+            name: "second run",
+            start: Cmk::start,
+            before: |c| assert_eq!(c.run(&c.deploy_args("orders", &[])).code, 0),
+            account: "orders",
+        },
+        DeployCase {
+            name: "existing account without a key",
+            start: || Cmk::start_with(Cmk::scenario_with(vec![seeded("legacy", None, None, None)])),
+            before: |_| {},
+            account: "legacy",
+        },
+        DeployCase {
+            name: "another key of the same tenant",
+            start: || {
+                let c = Cmk::start_with(rekey_scenario());
+                c.seed_old_key();
+                c
+            },
+            before: |_| {},
+            account: REKEY,
+        },
+    ];
+    for case in cases {
+        let c = (case.start)();
+        (case.before)(&c);
+        let json = |extra: &[&str]| {
+            let mut args = c.deploy_args(case.account, &["--output", "json", "--yes"]);
+            args.extend(extra.iter().map(|s| s.to_string()));
+            args
+        };
+        let mark = c.sim.log().mark();
+        let dry = c.run(&json(&["--dry-run"]));
+        assert_eq!(dry.code, 0, "{}: {}", case.name, dry.shown());
+        assert!(
+            writes_since(&c.sim, mark).is_empty(),
+            "{}: the dry run wrote {:#?}",
+            case.name,
+            writes_since(&c.sim, mark)
+        );
+        let real = c.run(&json(&[]));
+        assert_eq!(real.code, 0, "{}: {}", case.name, real.shown());
+        let predicted: Vec<(String, String)> = outcomes(&dry.stdout)
+            .into_iter()
+            .map(|(s, o)| (s, realized(&o).to_string()))
+            .collect();
+        assert_eq!(
+            predicted,
+            outcomes(&real.stdout),
+            "{}: the dry run predicted otherwise\n{}\n{}",
+            case.name,
+            dry.stdout,
+            real.stdout
+        );
+    }
+}

@@ -7,6 +7,8 @@
 //! `UserAssignedIdentity=<UAMI resource id>&FederatedClientId=<app id>`; `keyVaultKeyUri` without a
 //! version; apiVersion 2022-05-15 or later.
 
+pub mod status;
+
 use crate::key_uri::VersionlessKeyUri;
 use crate::resource_id::{ResourceId, USER_ASSIGNED_IDENTITY_TYPE};
 use crate::{AppId, InputError, Refusal, SubscriptionId};
@@ -32,23 +34,45 @@ pub const PARAMETERS_EXAMPLE_JSON: &str =
 pub const PARAMETERS_SCHEMA: &str =
     "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#";
 
+/// Cosmos DB's answer to a versioned `keyVaultKeyUri` (MicrosoftDocs/azure-docs#70179).
+pub const VERSIONED_KEY_REFUSED: &str =
+    "Please provide KeyVault Key Uri without version. We will use latest version of the key";
+/// Cosmos DB's answer when it cannot use the key, whatever the broken link (troubleshoot-cmk 1.2).
+pub const KEY_VAULT_UNREACHABLE: &str = "Error contacting the Azure Key Vault resource";
+/// Cosmos DB's answer to any change but identities while the key is revoked (troubleshoot-cmk 1.5).
+pub const REVOKED_NO_UPDATE: &str =
+    "No Update is allowed on Database Account with Customer Managed Key in Revoked Status";
+
+/// Cosmos DB's answer to a key from another tenant on an account pinned to its first key's tenant
+/// (troubleshoot-cmk 1.7).
+pub fn pinned_tenant_refusal(new: &crate::TenantId, old: &crate::TenantId) -> String {
+    format!(
+        "The tenant for the new Key Vault {new} does not match the one in the old Key Vault {old}. New Key Vaults must be on the same tenant as the old ones."
+    )
+}
+
 /// The message Cosmos DB answers when a cross-tenant key is paired with a system-assigned identity.
 const SYSTEM_ASSIGNED_REFUSED: &str = "Cross-tenant CMK is not supported with System Assigned identities: Cosmos DB reaches the other tenant's key only through a user-assigned managed identity federated to a multi-tenant app";
 
-/// A Cosmos DB account name: 3–50 characters, `^[a-z0-9]+(-[a-z0-9]+)*$` (cosmosdb 2022-05-15
-/// `accountNameParameter`; the published pattern lacks the `$` anchor that Azure enforces).
+/// A Cosmos DB account name: 3–44 characters (Azure's resource-name rules for
+/// Microsoft.DocumentDB/databaseAccounts; the spec's `maxLength` 50 is not what the service allows),
+/// `^[a-z0-9]+(-[a-z0-9]+)*$` (cosmosdb 2022-05-15 `accountNameParameter`; the published pattern lacks
+/// the `$` anchor that Azure enforces).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct AccountName(String);
 
+/// The longest account name Azure accepts (resource-name rules, Microsoft.DocumentDB).
+pub const MAX_ACCOUNT_NAME: usize = 44;
+
 impl AccountName {
     pub fn parse_field(field: &str, value: &str) -> Result<Self, InputError> {
-        let fix = "Cosmos DB account names are 3–50 lowercase letters, digits and single hyphens, not starting or ending with a hyphen (they become <name>.documents.azure.com)";
+        let fix = "Cosmos DB account names are 3–44 lowercase letters, digits and single hyphens, not starting or ending with a hyphen (they become <name>.documents.azure.com)";
         let v = value.trim();
         let count = v.chars().count();
-        let problem = if !(3..=50).contains(&count) {
+        let problem = if !(3..=MAX_ACCOUNT_NAME).contains(&count) {
             Some(format!(
-                "an account name has 3–50 characters, this has {count}"
+                "an account name has 3–{MAX_ACCOUNT_NAME} characters, this has {count}"
             ))
         } else if v.chars().any(|c| c.is_ascii_uppercase()) {
             Some("an account name has no uppercase letters".to_string())
@@ -185,6 +209,12 @@ impl AccountIdentity {
 /// `UserAssignedIdentity=<UAMI resource id>&FederatedClientId=<app id>`: the one place this string is built.
 pub fn default_identity(uami: &ResourceId, app: &AppId) -> String {
     format!("UserAssignedIdentity={uami}&FederatedClientId={app}")
+}
+
+/// The app id of a cross-tenant `defaultIdentity` (`…&FederatedClientId=<app id>`), if it has one.
+pub fn federated_client_id(default_identity: &str) -> Option<AppId> {
+    let (_, tail) = default_identity.split_once('&')?;
+    tail.strip_prefix("FederatedClientId=")?.trim().parse().ok()
 }
 
 /// Parses `--identity`: the UAMI's resource id. `SystemAssigned` (and other identity types) are refused
@@ -540,7 +570,8 @@ mod tests {
     #[test]
     fn names_locations_and_identities_are_checked() {
         for (bad, needle) in [
-            ("ab", "3–50"),
+            ("ab", "3–44"),
+            (&"a".repeat(45) as &str, "3–44"),
             ("Orders", "uppercase"),
             ("orders_1", "cannot contain `_`"),
             ("-orders", "start or end"),
@@ -549,7 +580,7 @@ mod tests {
             let e = AccountName::parse_field("--account", bad).unwrap_err();
             assert!(e.problem.contains(needle), "{bad}: {e}");
         }
-        assert!(AccountName::parse_field("--account", &"a".repeat(50)).is_ok());
+        assert!(AccountName::parse_field("--account", &"a".repeat(44)).is_ok());
         assert!(
             Location::parse_field("--location", "west/europe")
                 .unwrap_err()

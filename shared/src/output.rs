@@ -44,6 +44,14 @@ pub enum StepKind {
     Template,
     /// The ARM parameters file (`cosmos template`).
     Parameters,
+    /// The Cosmos DB account (`cosmos deploy`).
+    CosmosAccount,
+    /// The provider's UAMI among the account's identities (enabling CMK on an existing account).
+    AccountIdentity,
+    /// The account's `defaultIdentity` (`UserAssignedIdentity=…&FederatedClientId=…`).
+    DefaultIdentity,
+    /// The account's `keyVaultKeyUri`: turning customer-managed keys on, or changing the key.
+    AccountKey,
 }
 
 impl StepKind {
@@ -63,6 +71,10 @@ impl StepKind {
             StepKind::Handoff => "handoff",
             StepKind::Template => "template",
             StepKind::Parameters => "parameters",
+            StepKind::CosmosAccount => "cosmos account",
+            StepKind::AccountIdentity => "account identity",
+            StepKind::DefaultIdentity => "default identity",
+            StepKind::AccountKey => "account key",
         }
     }
 
@@ -304,6 +316,9 @@ pub struct Check {
     pub item: String,
     pub state: CheckState,
     pub detail: String,
+    /// What repairs a failed link (or would let an unknown one be checked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
 }
 
 impl Check {
@@ -312,7 +327,16 @@ impl Check {
             item: item.into(),
             state: if ok { CheckState::Ok } else { CheckState::Fail },
             detail: detail.into(),
+            fix: None,
         }
+    }
+
+    pub fn pass(item: &str, detail: impl Into<String>) -> Self {
+        Self::new(item, true, detail)
+    }
+
+    pub fn fail(item: &str, detail: impl Into<String>) -> Self {
+        Self::new(item, false, detail)
     }
 
     pub fn unknown(item: &str, detail: impl Into<String>) -> Self {
@@ -320,7 +344,28 @@ impl Check {
             item: item.into(),
             state: CheckState::Unknown,
             detail: detail.into(),
+            fix: None,
         }
+    }
+
+    /// What repairs the link.
+    pub fn with_fix(mut self, fix: impl Into<String>) -> Self {
+        self.fix = Some(fix.into());
+        self
+    }
+
+    /// `  ✓ key URI            …` (and `      fix: …` under a ✗ or ?), as `doctor` prints it.
+    pub fn mark_line(&self) -> String {
+        let mark = match self.state {
+            CheckState::Ok => "✓",
+            CheckState::Fail => "✗",
+            CheckState::Unknown => "?",
+        };
+        let mut s = format!("  {mark} {:<20} {}", self.item, self.detail);
+        if let Some(fix) = self.fix.as_ref().filter(|_| !self.ok()) {
+            s.push_str(&format!("\n      fix: {fix}"));
+        }
+        s
     }
 
     pub fn ok(&self) -> bool {

@@ -326,3 +326,47 @@ fn deployment_request_validates_against_2026_09_01() {
         "parameters are {{\"value\": …}} objects"
     );
 }
+
+/// The bodies `cosmos deploy` PATCHes to turn customer-managed keys on for an existing account —
+/// identity, default identity, key, one request each — against the published
+/// `DatabaseAccountUpdateParameters` of 2022-05-15 (closed objects, read-only members refused). The
+/// 2026-07-15 excerpt holds no update schema.
+#[test]
+fn update_bodies_validate_against_2022_05_15() {
+    use xtcmk::clients::arm::cosmos::{AccountUpdate, DatabaseAccount};
+    let Some(dir) = specs_dir() else { return };
+    let spec = load(dir.join("cosmosdb/2022-05-15/cosmos-db.databaseAccounts.excerpt.json"));
+    let defs = spec["definitions"].as_object().unwrap();
+    let schema = prepare_root(defs, true, "DatabaseAccountUpdateParameters");
+    let a = account();
+    let existing: DatabaseAccount = serde_json::from_value(json!({
+        "id": "x", "name": "orders",
+        "identity": {"type": "SystemAssigned", "principalId": "p", "tenantId": "t"},
+        "properties": {}
+    }))
+    .unwrap();
+    for (what, body) in [
+        (
+            "identity",
+            AccountUpdate::identity(existing.identity_with(&a.identity)),
+        ),
+        (
+            "default identity",
+            AccountUpdate::default_identity(a.default_identity()),
+        ),
+        ("key", AccountUpdate::key(&a.key)),
+    ] {
+        let body = serde_json::to_value(&body).unwrap();
+        assert_eq!(
+            errors(&schema, &body),
+            Vec::<String>::new(),
+            "{what}: {body}"
+        );
+    }
+    let mut misspelt = serde_json::to_value(AccountUpdate::key(&a.key)).unwrap();
+    misspelt["properties"]["keyVaultKeyURI"] = json!("x");
+    assert!(
+        !errors(&schema, &misspelt).is_empty(),
+        "strict mode refuses a misspelt member"
+    );
+}

@@ -2,6 +2,8 @@
 //! binary as one of its users, and snapshot filters for ports, GUIDs and temp paths.
 #![allow(dead_code)]
 
+pub mod cmk;
+
 use std::path::Path;
 use xtcmk::{AppId, ObjectId, SubscriptionId};
 use xtcmk_sim::arm::role_definitions;
@@ -160,4 +162,24 @@ pub fn all_writes(sim: &Sim) -> Vec<String> {
         .filter(|e| e.is_effective_write() && e.status < 400)
         .map(|e| e.route_key())
         .collect()
+}
+
+/// Another binary of the workspace (`xtcmk-customer`, `xtcmk-sim`), next to this one, brought up
+/// to date with cargo once per test process (`cargo test -p xtcmk-provider` alone does not build
+/// it; when it is fresh, cargo only checks).
+pub fn workspace_bin(name: &str) -> std::path::PathBuf {
+    static BUILT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+    let dir = Path::new(BIN).parent().expect("the binary has a folder");
+    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if !built.iter().any(|b| b == name) {
+        let status = std::process::Command::new(env!("CARGO"))
+            .args(["build", "--locked", "--bins", "-p", name])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "cargo build -p {name} failed");
+        built.push(name.to_string());
+    }
+    path
 }

@@ -22,18 +22,25 @@ pub struct GlobalArgs {
     pub cloud: String,
 
     /// Output format of the command's result on stdout.
-    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text, env = "XTCMK_OUTPUT")]
+    #[arg(short = 'o', long, global = true, value_enum, default_value_t = OutputFormat::Text, env = "XTCMK_OUTPUT")]
     pub output: OutputFormat,
 
-    /// More detail on stderr (-v what the run does, -vv debug, -vvv trace). Secrets are never logged.
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    /// More detail on stderr: -v each request the run makes, -vv the libraries' too, -vvv
+    /// everything. Secrets are never logged.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
+
+    /// Print only the result and errors: no plan, progress or warnings on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
 }
 
 impl GlobalArgs {
     /// The printer for `program`'s `command` (`xtcmk-customer`, `onboard`).
     pub fn printer(&self, program: &str, command: &str) -> Arc<Printer> {
-        let verbosity = if self.verbose > 0 {
+        let verbosity = if self.quiet {
+            Verbosity::Quiet
+        } else if self.verbose > 0 {
             Verbosity::Verbose
         } else {
             Verbosity::Normal

@@ -70,6 +70,11 @@ pub fn neutralise(text: &str) -> String {
     if !text.chars().any(is_hostile) {
         return text.to_string();
     }
+    // A CRLF (services such as Cosmos DB end lines with it) is a line break; a lone CR is not.
+    let text = text.replace("\r\n", "\n");
+    if !text.chars().any(is_hostile) {
+        return text;
+    }
     text.chars()
         .map(|c| {
             if is_hostile(c) {
@@ -405,12 +410,13 @@ impl Reporter for Printer {
 /// Sets up logging to stderr, without colour codes unless stderr is a terminal. `-v` shows
 /// what the run does (info), `-vv` debug, `-vvv` trace; `XTCMK_LOG` overrides. Secrets are never
 /// logged.
-pub fn init_logging(verbose: u8) {
-    let default = match verbose {
-        0 => "warn",
-        1 => "info,xtcmk=info",
-        2 => "info,xtcmk=debug",
-        _ => "debug,xtcmk=trace",
+pub fn init_logging(verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "warn,xtcmk=debug",
+        (false, 2) => "info,xtcmk=trace",
+        _ => "trace",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("XTCMK_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
@@ -442,6 +448,10 @@ mod tests {
             "Contoso\\u{1b}[2J\\u{1b}]0;pwned\\u{7}\\u{d}OK\\u{202e}dcba"
         );
         assert_eq!(neutralise("line one\n\tline two"), "line one\n\tline two");
+        assert_eq!(
+            neutralise("failed.\r\nActivityId: 1"),
+            "failed.\nActivityId: 1"
+        );
         let json = serde_json::to_string(&serde_json::json!({"name": hostile})).unwrap();
         let safe = neutralise_json(&json);
         assert!(!safe.chars().any(is_hostile), "{safe}");

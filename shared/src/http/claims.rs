@@ -48,6 +48,10 @@ pub struct TokenClaims {
     /// Issuer, e.g. `https://sts.windows.net/{tid}/` or `https://login.microsoftonline.com/{tid}/v2.0`.
     #[serde(default)]
     pub iss: Option<String>,
+    /// Subject: for a managed identity's token, its principal (object) id, which a federated
+    /// credential's subject must equal.
+    #[serde(default)]
+    pub sub: Option<String>,
     /// Expiry, seconds since the Unix epoch.
     #[serde(default)]
     pub exp: Option<i64>,

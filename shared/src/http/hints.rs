@@ -22,13 +22,13 @@ pub fn lookup(service: Service, status: u16, code: Option<&str>, message: &str) 
             "the provider's application is not installed in this tenant: the customer's admin must open the admin-consent URL from the invitation or run `xtcmk-customer onboard` to create its service principal"
         }
         "AADSTS70021" => {
-            "no federated identity credential on the app matches this token (issuer, subject, audience), or a new one has not propagated yet: wait a minute and retry, then list the app's credentials with `xtcmk-provider identities`"
+            "no federated identity credential on the app matches this token (issuer, subject, audience), or a new one has not propagated yet: wait a minute and retry; `xtcmk-provider doctor` compares the credentials with the managed identity"
         }
         "AADSTS700211" => {
-            "the federated credential's issuer does not match the token's issuer: it must be https://login.microsoftonline.com/{provider tenant}/v2.0 (sovereign clouds use their own login host); `xtcmk-provider identities` shows the near misses"
+            "the federated credential's issuer does not match the token's issuer: it must be https://login.microsoftonline.com/{provider tenant}/v2.0 (sovereign clouds use their own login host); `xtcmk-provider doctor` names the near miss"
         }
         "AADSTS700213" => {
-            "the federated credential's subject does not match: it must be the managed identity's principal (object) id; `xtcmk-provider identities` shows the near misses"
+            "the federated credential's subject does not match: it must be the managed identity's principal (object) id; `xtcmk-provider doctor` names the near miss"
         }
         "AADSTS500113" => {
             "no reply address is registered on the app: register the redirect URI on the app, or drop redirect_uri and install the service principal with Graph instead"
@@ -101,7 +101,7 @@ pub fn lookup(service: Service, status: u16, code: Option<&str>, message: &str) 
         (Service::Atlas, 403) => Some("the Atlas API key lacks the Project Owner role on this project".into()),
         (_, 401) => Some("the service refused the token: sign in again (`az login --tenant <tenant id>`) and check that you are in the right tenant".into()),
         (Service::Arm, 503) if message.contains("Key Vault") => Some(
-            "Cosmos DB could not use the customer's key: check the federated credential (`xtcmk-provider identities`), the service principal in the key's tenant, its key permissions and the key itself".into(),
+            "Cosmos DB could not use the customer's key, and gives this same answer for every broken link: `xtcmk-provider doctor` checks the federated credential, the service principal in the key's tenant, its key permissions and the key itself".into(),
         ),
         (_, 429) => Some("the service is throttling: wait a minute and re-run, or raise XTCMK_MAX_RETRIES".into()),
         (_, 500..=599) => Some("the service had a transient failure: re-run the command (every step is safe to repeat)".into()),
@@ -153,7 +153,7 @@ mod tests {
                 "Error contacting the Azure Key Vault resource"
             )
             .unwrap()
-            .contains("federated credential")
+            .contains("xtcmk-provider doctor")
         );
     }
 }

@@ -12,6 +12,7 @@ pub mod auth;
 pub mod call;
 pub mod claims;
 pub mod error;
+pub mod federation;
 pub mod hints;
 pub mod lro;
 pub mod redact;

@@ -4,6 +4,9 @@
 //! calls `apply`. Read-only commands are one `run`. Operations never touch stdout, stderr or
 //! stdin: the binaries parse, prompt and render.
 
+pub mod cosmos_deploy;
+pub mod cosmos_status;
+pub mod doctor;
 pub mod identities;
 pub mod onboard;
 pub mod revoke;

@@ -1,7 +1,7 @@
-//! Service principals: `GET`/`PATCH /servicePrincipals(appId='{appId}')` (the PATCH upserts with
-//! `Prefer: create-if-missing`), `POST /servicePrincipals` and `GET /servicePrincipals` with
-//! `$filter` (`appId eq '…'`, `displayName`, `servicePrincipalNames/any(…)`; what
-//! `az ad sp list --filter` and `az ad sp create` send).
+//! Service principals: `GET`/`PATCH`/`DELETE /servicePrincipals(appId='{appId}')` (the PATCH
+//! upserts with `Prefer: create-if-missing`), `POST /servicePrincipals` and `GET
+//! /servicePrincipals` with `$filter` (`appId eq '…'`, `displayName`,
+//! `servicePrincipalNames/any(…)`; what `az ad sp list --filter` and `az ad sp create` send).
 //!
 //! Graph's rules kept here (graph serviceprincipal-post-serviceprincipals, -upsert, -get):
 //! - the app must exist; another tenant's app must be multi-tenant;
@@ -15,7 +15,10 @@
 //! - PATCH without `Prefer: create-if-missing` of a missing object → 404; with it → 201 and the
 //!   object, or 204 when it existed (an update);
 //! - a new service principal is invisible to Graph reads and to ARM's role assignments for a
-//!   while (replication kinds [`SERVICE_PRINCIPAL`] and `principal`).
+//!   while (replication kinds [`SERVICE_PRINCIPAL`] and `principal`);
+//! - DELETE answers 204 No Content, 404 when there is none (graph serviceprincipal-delete); removing
+//!   one needs the same administrator roles (403 `Authorization_RequestDenied`); role assignments
+//!   naming it stay behind, as ARM keeps them for deleted principals.
 
 use super::{applications, error};
 use crate::arm::role_assignments::PRINCIPAL;
@@ -36,6 +39,7 @@ pub fn routes() -> Vec<Route> {
         Route::patch("/v1.0/servicePrincipals(appId='{app_id}')", upsert),
         Route::get("/v1.0/servicePrincipals", list),
         Route::post("/v1.0/servicePrincipals", create),
+        Route::delete("/v1.0/servicePrincipals(appId='{app_id}')", delete),
     ]
 }
 
@@ -178,6 +182,36 @@ fn names(sp: &ServicePrincipal) -> Vec<String> {
             .cloned(),
     );
     names
+}
+
+fn delete(call: &Call) -> Reply {
+    let tenant = match tenant_of(call) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    if visible(call, &tenant, call.param("app_id")).is_none() {
+        return not_found(call);
+    }
+    // Deleting takes the rights creating does (serviceprincipal-delete: Application.ReadWrite.All,
+    // or an administrator role; the app's owner in its home tenant).
+    let app = call.param("app_id").parse::<AppId>().ok().and_then(|a| {
+        call.state()
+            .application(&a)
+            .map(|(h, app)| (h.id, app.clone()))
+    });
+    let allowed = match &app {
+        Some((home, app)) => super::authz::can_manage_service_principal(call, app, *home == tenant),
+        None => super::authz::manages_all(call),
+    };
+    if !allowed {
+        return super::applications::denied(call);
+    }
+    let app_id = call.param("app_id").to_ascii_lowercase();
+    if let Some(t) = call.state().tenant_mut(&tenant) {
+        t.service_principals
+            .retain(|sp| sp.app_id.to_string() != app_id);
+    }
+    Reply::empty(204)
 }
 
 /// Creates the service principal of `app_id` in `tenant`, after Graph's checks.

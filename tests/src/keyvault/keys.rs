@@ -1,6 +1,8 @@
 //! Keys (keyvault-data/2025-07-01): create (`POST /keys/{name}/create`, a new version if the key
-//! exists), get (`GET /keys/{name}/{version}`, the latest version without one), rotate
-//! (`POST /keys/{name}/rotate`) and the rotation policy (`GET|PUT /keys/{name}/rotationpolicy`).
+//! exists), get (`GET /keys/{name}/{version}`, the latest version without one), update (`PATCH
+//! /keys/{name}/{version}`: attributes, key_ops, tags of that version; "requires the keys/update
+//! permission"), rotate (`POST /keys/{name}/rotate`) and the rotation policy (`GET|PUT
+//! /keys/{name}/rotationpolicy`).
 //! Key material is random public-key-shaped bytes: the simulator never does cryptography with it.
 //!
 //! Rules kept here:
@@ -17,7 +19,7 @@
 
 use super::models::{
     JsonWebKeyCurveName, JsonWebKeyOperation, JsonWebKeyType, KeyCreateParameters,
-    KeyRotationPolicy,
+    KeyRotationPolicy, KeyUpdateParameters,
 };
 use super::{KeyPermission, authorize, error, instance};
 use crate::contract::{Dialect, decode};
@@ -37,6 +39,7 @@ pub fn routes() -> Vec<Route> {
         Route::put("/keys/{name}/rotationpolicy", put_policy),
         Route::get("/keys/{name}", get),
         Route::get("/keys/{name}/{version}", get),
+        Route::patch("/keys/{name}/{version}", update),
     ]
 }
 
@@ -643,6 +646,68 @@ fn put_policy(call: &Call) -> Reply {
     let body = json!({ "id": id, "lifetimeActions": actions, "attributes": attributes });
     state.key_rotation_policies.insert(policy_key, body.clone());
     Reply::ok(body)
+}
+
+fn update(call: &Call) -> Reply {
+    let name = call.param("name").to_string();
+    let wanted = call.param("version").to_string();
+    let Some(vault) = instance(call) else {
+        return error(404, "VaultNotFound", "The vault does not exist.");
+    };
+    if let Err(reply) = authorize(call, &vault, KeyPermission::Update) {
+        return reply;
+    }
+    let params: KeyUpdateParameters = match decode(call, Dialect::KeyVault) {
+        Ok(p) => p,
+        Err(reply) => return reply,
+    };
+    let _ = &params.release_policy;
+    let store = store_key(call);
+    let mut state = call.state();
+    let Some(key) = state
+        .keys
+        .get_mut(&store)
+        .and_then(|keys| keys.get_mut(&name.to_ascii_lowercase()))
+    else {
+        return error(
+            404,
+            "KeyNotFound",
+            &format!("A key with (name/id) {name}/{wanted} was not found in this key vault."),
+        );
+    };
+    let key_name = key.name.clone();
+    let Some(version) = key
+        .versions
+        .iter_mut()
+        .find(|v| v.version.eq_ignore_ascii_case(&wanted))
+    else {
+        return error(
+            404,
+            "KeyNotFound",
+            &format!("A key with (name/id) {name}/{wanted} was not found in this key vault."),
+        );
+    };
+    if let Some(a) = &params.attributes {
+        if let Some(enabled) = a.enabled {
+            version.enabled = enabled;
+        }
+        if a.nbf.is_some() {
+            version.nbf = a.nbf;
+        }
+        if a.exp.is_some() {
+            version.exp = a.exp;
+        }
+    }
+    if let Some(ops) = &params.key_ops {
+        version.key_ops = ops.iter().map(|o| o.as_str().to_string()).collect();
+    }
+    if let Some(tags) = &params.tags {
+        version.tags = tags.clone();
+    }
+    version.updated = crate::tokens::now();
+    let v = version.clone();
+    drop(state);
+    Reply::ok(bundle(call, &vault.body, &key_name, &v))
 }
 
 #[cfg(test)]

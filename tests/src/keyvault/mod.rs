@@ -209,6 +209,7 @@ fn caller_text(claims: &crate::tokens::Claims) -> String {
 pub enum KeyPermission {
     Get,
     Create,
+    Update,
     WrapKey,
     UnwrapKey,
     Encrypt,
@@ -224,6 +225,7 @@ impl KeyPermission {
         match self {
             KeyPermission::Get => "get",
             KeyPermission::Create => "create",
+            KeyPermission::Update => "update",
             KeyPermission::WrapKey => "wrapKey",
             KeyPermission::UnwrapKey => "unwrapKey",
             KeyPermission::Encrypt => "encrypt",
@@ -238,6 +240,7 @@ impl KeyPermission {
         match self {
             KeyPermission::Get => "Microsoft.KeyVault/vaults/keys/read",
             KeyPermission::Create => "Microsoft.KeyVault/vaults/keys/create/action",
+            KeyPermission::Update => "Microsoft.KeyVault/vaults/keys/update/action",
             KeyPermission::WrapKey => "Microsoft.KeyVault/vaults/keys/wrap/action",
             KeyPermission::UnwrapKey => "Microsoft.KeyVault/vaults/keys/unwrap/action",
             KeyPermission::Encrypt => "Microsoft.KeyVault/vaults/keys/encrypt/action",

@@ -20,6 +20,7 @@ const fn keys(definition: &'static str) -> SpecRef {
 pub fn registry() -> Vec<ModelInfo> {
     vec![
         struct_info::<KeyCreateParameters>(),
+        struct_info::<KeyUpdateParameters>(),
         struct_info::<KeyAttributes>(),
         struct_info::<KeyReleasePolicy>(),
         enum_info::<JsonWebKeyType>(),
@@ -150,6 +151,27 @@ impl SpecModel for KeyCreateParameters {
     const SPEC: SpecRef = keys("KeyCreateParameters");
     fn example() -> Value {
         json!({ "kty": "RSA" })
+    }
+}
+
+/// `PATCH /keys/{key-name}/{key-version}` (`KeyUpdateParameters`, nothing required).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeyUpdateParameters {
+    #[serde(default)]
+    pub key_ops: Option<Vec<JsonWebKeyOperation>>,
+    #[serde(default)]
+    pub attributes: Option<KeyAttributes>,
+    #[serde(default)]
+    pub tags: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub release_policy: Option<KeyReleasePolicy>,
+}
+
+impl SpecModel for KeyUpdateParameters {
+    const SPEC: SpecRef = keys("KeyUpdateParameters");
+    fn example() -> Value {
+        json!({ "attributes": { "enabled": false } })
     }
 }
 

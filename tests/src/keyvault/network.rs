@@ -2,11 +2,17 @@
 //! `publicNetworkAccess`; Key Vault "Configure firewalls and virtual networks"):
 //! - `publicNetworkAccess: Disabled` blocks all public traffic; only trusted Azure services
 //!   pass, and only while `networkAcls.bypass` is `AzureServices` (its default) — otherwise 403
-//!   `ForbiddenByConnection`, "Public network access is disabled and request is not from a
-//!   trusted service nor via an approved private link." (microsoft/multimodal-ai#171);
+//!   `ForbiddenByConnection`: "Public network access is disabled and request is not from a
+//!   trusted service nor via an approved private link." (microsoft/multimodal-ai#171), or with
+//!   `bypass: None` "Connection is not an approved private link and caller was ignored because
+//!   bypass is not set to 'AzureServices' and PublicNetworkAccess is set to 'Disabled'." (Key
+//!   Vault network security, "Key Vault firewall enabled (private link)");
 //! - `networkAcls.defaultAction: Deny` lets through a client whose address matches an IP rule,
-//!   and trusted services when `bypass` is `AzureServices` — otherwise 403 `ForbiddenByFirewall`,
-//!   "Client address is not authorized and caller is not a trusted service." (microsoft/AzureTRE#3789).
+//!   and trusted services when `bypass` is `AzureServices` — otherwise 403 `ForbiddenByFirewall`:
+//!   "Client address is not authorized and caller is not a trusted service."
+//!   (microsoft/AzureTRE#3789, MicrosoftDocs/azure-docs#52649), or with `bypass: None` "Client
+//!   address is not authorized and caller was ignored because bypass is set to None"
+//!   (troubleshoot-cmk 1.1).
 //!
 //! Requests that reach the simulator over HTTPS are clients (their address is the TCP peer's).
 //! The simulated Azure services that use a customer's key (Cosmos DB, Atlas) call
@@ -35,6 +41,14 @@ pub enum Blocked {
     Firewall,
 }
 
+/// Whether the vault lets trusted Azure services bypass its rules: an absent bypass means
+/// AzureServices (NetworkRuleSet.bypass: "If not specified the default is 'AzureServices'").
+fn bypass_azure_services(vault: &Value) -> bool {
+    vault["properties"]["networkAcls"]["bypass"]
+        .as_str()
+        .is_none_or(|b| b.eq_ignore_ascii_case("AzureServices"))
+}
+
 fn rule_matches(rule: &str, address: &IpAddr) -> bool {
     let IpAddr::V4(address) = address else {
         return false;
@@ -54,10 +68,7 @@ fn rule_matches(rule: &str, address: &IpAddr) -> bool {
 pub fn allows(vault: &Value, origin: &Origin) -> Result<(), Blocked> {
     let props = &vault["properties"];
     let acls = &props["networkAcls"];
-    // An absent bypass means AzureServices (NetworkRuleSet.bypass: "If not specified the default is 'AzureServices'").
-    let bypass = acls["bypass"]
-        .as_str()
-        .is_none_or(|b| b.eq_ignore_ascii_case("AzureServices"));
+    let bypass = bypass_azure_services(vault);
     let trusted = matches!(origin, Origin::TrustedService(_)) && bypass;
     let public_disabled = props["publicNetworkAccess"]
         .as_str()
@@ -94,23 +105,36 @@ pub fn allows(vault: &Value, origin: &Origin) -> Result<(), Blocked> {
 /// Key Vault's 403 for a blocked request; `caller` is `appid=…;oid=…;iss=…`.
 pub fn refusal(vault: &ArmResource, blocked: Blocked, origin: &Origin, caller: &str) -> Reply {
     let location = vault.body["location"].as_str().unwrap_or_default();
+    let bypass = bypass_azure_services(&vault.body);
     let (inner, message) = match blocked {
-        Blocked::Connection => (
-            "ForbiddenByConnection",
-            format!(
-                "Public network access is disabled and request is not from a trusted service nor via an approved private link.\r\nCaller: {caller}\r\nVault: {};location={location}",
-                vault.name
-            ),
-        ),
+        Blocked::Connection => {
+            let why = if bypass {
+                "Public network access is disabled and request is not from a trusted service nor via an approved private link."
+            } else {
+                "Connection is not an approved private link and caller was ignored because bypass is not set to 'AzureServices' and PublicNetworkAccess is set to 'Disabled'."
+            };
+            (
+                "ForbiddenByConnection",
+                format!(
+                    "{why}\r\nCaller: {caller}\r\nVault: {};location={location}",
+                    vault.name
+                ),
+            )
+        }
         Blocked::Firewall => {
             let address = match origin {
                 Origin::Client(a) => a.to_string(),
                 Origin::TrustedService(name) => name.to_string(),
             };
+            let why = if bypass {
+                "Client address is not authorized and caller is not a trusted service."
+            } else {
+                "Client address is not authorized and caller was ignored because bypass is set to None"
+            };
             (
                 "ForbiddenByFirewall",
                 format!(
-                    "Client address is not authorized and caller is not a trusted service.\r\nClient address: {address}\r\nCaller: {caller}\r\nVault: {};location={location}",
+                    "{why}\r\nClient address: {address}\r\nCaller: {caller}\r\nVault: {};location={location}",
                     vault.name
                 ),
             )
@@ -161,5 +185,38 @@ mod tests {
             json!({ "publicNetworkAccess": "disabled", "networkAcls": { "bypass": "None" } }),
         );
         assert_eq!(allows(&sealed, &cosmos), Err(Blocked::Connection));
+    }
+
+    #[test]
+    fn refusals_say_whether_trusted_services_could_bypass() {
+        let resource = |props: Value| ArmResource {
+            id: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1".into(),
+            subscription: "10000000-0000-4000-8000-0000000000a1".parse().unwrap(),
+            resource_group: "rg".into(),
+            kind: "Microsoft.KeyVault/vaults".into(),
+            name: "kv1".into(),
+            body: json!({ "location": "westeurope", "properties": props }),
+        };
+        let message = |props: Value, blocked: Blocked| {
+            let origin = Origin::Client("127.0.0.1".parse().unwrap());
+            match refusal(&resource(props), blocked, &origin, "appid=a;oid=o").body {
+                crate::reply::Body::Json(v) => v["error"]["message"].as_str().unwrap().to_string(),
+                _ => panic!("a JSON error"),
+            }
+        };
+        let deny =
+            |bypass: &str| json!({ "networkAcls": { "defaultAction": "Deny", "bypass": bypass } });
+        assert!(message(deny("AzureServices"), Blocked::Firewall).starts_with("Client address is not authorized and caller is not a trusted service.\r\nClient address: 127.0.0.1\r\n"));
+        assert!(message(deny("None"), Blocked::Firewall).starts_with("Client address is not authorized and caller was ignored because bypass is set to None\r\n"));
+        assert!(
+            message(
+                json!({ "publicNetworkAccess": "Disabled" }),
+                Blocked::Connection
+            )
+            .starts_with("Public network access is disabled")
+        );
+        let sealed =
+            json!({ "publicNetworkAccess": "Disabled", "networkAcls": { "bypass": "None" } });
+        assert!(message(sealed, Blocked::Connection).starts_with("Connection is not an approved private link and caller was ignored because bypass is not set to 'AzureServices'"));
     }
 }

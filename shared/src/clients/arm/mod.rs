@@ -7,6 +7,7 @@
 //! caller's serde type: use `serde_json::Value` for untyped access and `serde::de::IgnoredAny`
 //! to ignore a body (`()` only accepts an empty one).
 
+pub mod cosmos;
 pub mod permissions;
 pub mod resource_groups;
 pub mod role_assignments;

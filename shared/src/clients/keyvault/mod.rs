@@ -105,3 +105,95 @@ impl KeyVaultClient {
         )
     }
 }
+
+/// What a vault says about itself to a caller without a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VaultProbe {
+    /// The vault's challenge names the tenant it takes tokens from.
+    Tenant(crate::TenantId),
+    /// No vault answers at this host (its name does not resolve, or it is deleted); why, in words.
+    Missing(String),
+}
+
+/// The tenant of the vault at `vault_url`, from the challenge Key Vault answers a request without a
+/// token with: 401 and `WWW-Authenticate: Bearer authorization="https://<login host>/<tenant id>",
+/// resource="https://vault.azure.net"` (Key Vault authentication, "authentication flow"). Lets the
+/// provider learn a customer vault's tenant without any right on it.
+pub async fn vault_tenant(
+    stack: &crate::http::HttpStack,
+    vault_url: &Url,
+) -> Result<VaultProbe, HttpError> {
+    let client = stack.service_client(Service::KeyVault, vault_url.clone(), Vec::new(), None);
+    // Any data-plane path answers the challenge; listing keys needs the api-version.
+    let request = client
+        .request(azure_core::http::Method::Get, "keys")?
+        .query("api-version", keys::DATA_PLANE_API_VERSION);
+    let response = match client.send(request).await {
+        Ok(r) => r,
+        Err(HttpError::Transport(t)) => {
+            return Ok(VaultProbe::Missing(format!(
+                "{} does not answer ({})",
+                t.host, t.cause
+            )));
+        }
+        Err(e) => return Err(e),
+    };
+    match response.status {
+        401 => {
+            let header = response.header("www-authenticate").unwrap_or_default();
+            challenge_tenant(header)
+                .map(VaultProbe::Tenant)
+                .ok_or_else(|| response.error().into())
+        }
+        404 => Ok(VaultProbe::Missing(response.error().message)),
+        _ => Err(response.into_result().err().unwrap_or_else(|| {
+            crate::http::RequestError {
+                service: Service::KeyVault,
+                method: "GET".into(),
+                path: vault_url.path().to_string(),
+                message: "the vault answered a request without a token".into(),
+                hint: None,
+            }
+            .into()
+        })),
+    }
+}
+
+/// The tenant id at the end of a challenge's `authorization` (or `authorization_uri`) URL.
+pub fn challenge_tenant(header: &str) -> Option<crate::TenantId> {
+    ["authorization=\"", "authorization_uri=\""]
+        .iter()
+        .find_map(|key| {
+            let start = header.find(key)? + key.len();
+            let rest = &header[start..];
+            let url = &rest[..rest.find('"')?];
+            url.trim_end_matches('/').rsplit('/').next()?.parse().ok()
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn challenges_name_the_tenant() {
+        let t = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+        assert_eq!(
+            challenge_tenant(&format!(
+                "Bearer authorization=\"https://login.microsoftonline.com/{t}\", resource=\"https://vault.azure.net\""
+            ))
+            .unwrap()
+            .to_string(),
+            t
+        );
+        assert_eq!(
+            challenge_tenant(&format!(
+                "Bearer authorization_uri=\"https://login.windows.net/{t}/\""
+            ))
+            .unwrap()
+            .to_string(),
+            t
+        );
+        assert!(challenge_tenant("Bearer realm=\"x\"").is_none());
+    }
+}

@@ -1,0 +1,251 @@
+//! `xtcmk-provider cosmos deploy`: phase 3 — the Cosmos DB account in the provider's tenant,
+//! encrypted with the customer's key. Renders `xtcmk::ops::cosmos_deploy`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use xtcmk::cli::{GlobalArgs, Printer, UsageError};
+use xtcmk::cosmos::{self, AccountName, CosmosCmkAccount, Location};
+use xtcmk::http::{AuthArgs, HttpStack};
+use xtcmk::ops::cosmos_deploy::{self, DeploySpec};
+use xtcmk::output::{Action, Check};
+use xtcmk::report::{Event, Reporter};
+use xtcmk::resource_id::check_resource_group_name;
+use xtcmk::{AppId, Cloud, Ctx, EncryptionTarget, Handoff, InputError, SubscriptionId, TenantId};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The handoff file the customer sent (written by `xtcmk-customer onboard`).
+    #[arg(long, value_name = "FILE")]
+    pub handoff: PathBuf,
+
+    /// Resource id of the provider's user-assigned managed identity.
+    #[arg(long, value_name = "UAMI_RESOURCE_ID")]
+    pub identity: String,
+
+    /// Client id of the provider's multi-tenant app (taken from the handoff when omitted).
+    #[arg(long, value_name = "GUID")]
+    pub app_id: Option<String>,
+
+    /// The subscription of the account.
+    #[arg(long, value_name = "GUID")]
+    pub subscription: String,
+
+    /// The resource group of the account (it must exist).
+    #[arg(long, value_name = "NAME")]
+    pub resource_group: String,
+
+    /// The account's name (3–44 lowercase letters, digits and hyphens; global).
+    #[arg(long, value_name = "NAME")]
+    pub account: String,
+
+    /// The account's region, e.g. westeurope.
+    #[arg(long, value_name = "REGION")]
+    pub location: String,
+
+    /// The provider's tenant (default: the signed-in principal's).
+    #[arg(long, value_name = "GUID")]
+    pub tenant: Option<String>,
+
+    /// Check everything and show what would change; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Do not ask before turning customer-managed keys on for an existing account (irreversible).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+/// The handoff for Cosmos DB, read for `cloud`.
+pub fn cosmos_handoff(path: &Path, handoff: Handoff) -> anyhow::Result<Handoff> {
+    if handoff.target != EncryptionTarget::Cosmos {
+        // Cosmos DB wraps and unwraps with the key; an Atlas grant (encrypt/decrypt) does not allow that.
+        return Err(InputError::new(
+            "handoff.target",
+            handoff.target.as_str(),
+            format!(
+                "the customer onboarded the key of {} for MongoDB Atlas, whose grant (get, encrypt, decrypt) does not let Cosmos DB wrap and unwrap with it",
+                path.display()
+            ),
+        )
+        .with_fix("ask the customer to run `xtcmk-customer onboard` with --target cosmos and send the new handoff")
+        .into());
+    }
+    Ok(handoff)
+}
+
+/// `--app-id`, or the handoff's app; both must agree.
+pub fn app_id(flag: Option<&str>, handoff: &Handoff) -> anyhow::Result<AppId> {
+    match flag {
+        None => Ok(handoff.app_id),
+        Some(v) => {
+            let id = AppId::parse_field("--app-id", v)?;
+            if id != handoff.app_id {
+                return Err(UsageError::new(format!(
+                    "--app-id {id} conflicts with the handoff's appId {}",
+                    handoff.app_id
+                ))
+                .hint("the handoff names the app the customer granted; omit --app-id to use it, or ask the customer to onboard the other app")
+                .into());
+            }
+            Ok(id)
+        }
+    }
+}
+
+/// Whether a token for the managed identity can be had here (a managed-identity endpoint).
+pub fn identity_token_available() -> bool {
+    xtcmk::http::federation::identity_endpoint_set(&|n| std::env::var(n).ok())
+}
+
+fn spec(args: &Args, cloud: &Cloud) -> anyhow::Result<DeploySpec> {
+    let handoff = Handoff::read_from_file("--handoff", &args.handoff, cloud)?;
+    let handoff = cosmos_handoff(&args.handoff, handoff)?;
+    let app_id = app_id(args.app_id.as_deref(), &handoff)?;
+    let subscription = SubscriptionId::parse_field("--subscription", &args.subscription)?;
+    check_resource_group_name("--resource-group", &args.resource_group)?;
+    let identity = cosmos::parse_cross_tenant_identity("--identity", &args.identity)?;
+    let location = Location::parse_field("--location", &args.location)?;
+    cloud.check_location("--location", &location)?;
+    let account = CosmosCmkAccount::new(
+        AccountName::parse_field("--account", &args.account)?,
+        location,
+        identity,
+        app_id,
+        handoff.key.versionless(),
+    )?;
+    Ok(DeploySpec {
+        handoff,
+        account,
+        subscription,
+        resource_group: args.resource_group.clone(),
+        exchange: identity_token_available(),
+    })
+}
+
+fn checked_line(checks: &[Check]) -> String {
+    let ok: Vec<&str> = checks
+        .iter()
+        .filter(|c| c.ok())
+        .map(|c| c.item.as_str())
+        .collect();
+    let unknown: Vec<&str> = checks
+        .iter()
+        .filter(|c| !c.ok() && !c.failed())
+        .map(|c| c.item.as_str())
+        .collect();
+    let mut line = format!("checked before sending: {} intact", ok.join(", "));
+    if !unknown.is_empty() {
+        line.push_str(&format!(
+            "; not checked here (they need the identity's token): {}",
+            unknown.join(", ")
+        ));
+    }
+    line
+}
+
+pub async fn run(args: Args, global: &GlobalArgs, printer: Arc<Printer>) -> anyhow::Result<()> {
+    let cloud = global.cloud()?;
+    let spec = spec(&args, &cloud)?;
+    let tenant = args
+        .tenant
+        .as_deref()
+        .map(|t| TenantId::parse_field("--tenant", t))
+        .transpose()?;
+    let stack = HttpStack::from_env(cloud, args.auth.auth)?;
+    let ctx = Ctx::connect(stack, tenant, printer.clone()).await?;
+    printer.context(Some(ctx.tenant.to_string()), args.dry_run);
+    printer.status(format!(
+        "cosmos deploy{} in tenant {}: account {} with key {} of tenant {}",
+        if args.dry_run { " (dry run)" } else { "" },
+        ctx.tenant,
+        spec.account.name,
+        spec.account.key,
+        spec.handoff.customer_tenant_id
+    ));
+    let plan = cosmos_deploy::plan(&ctx, &spec).await?;
+    printer.status(checked_line(&plan.checks));
+    let id = spec.account_id().to_string();
+    if args.dry_run {
+        let steps = plan.steps();
+        for step in &steps {
+            printer.report(Event::StepFinished(step.predicted()));
+        }
+        let would = steps.iter().filter(|s| s.action.writes()).count();
+        printer.json(
+            &printer
+                .report_document()
+                .field("account", &id)
+                .field("keyVaultKeyUri", spec.account.key.to_string())
+                .field("defaultIdentity", spec.account.default_identity())
+                .field("checks", &plan.checks),
+        );
+        printer.text(format!(
+            "dry run: nothing was changed; {would} step(s) would change something"
+        ));
+        return Ok(());
+    }
+    let irreversible = plan
+        .steps()
+        .into_iter()
+        .find(|s| s.step == xtcmk::output::StepKind::AccountKey && s.action == Action::Update);
+    if let Some(step) = irreversible {
+        printer.status(format!(
+            "account {}: {}",
+            spec.account.name,
+            step.detail.as_deref().unwrap_or("the key changes")
+        ));
+        printer
+            .confirm("Change the account's customer-managed key?", args.yes)
+            .await?;
+    }
+    let outcome = cosmos_deploy::apply(&ctx, plan.clone()).await?;
+    let status = outcome.status.clone();
+    printer.json(
+        &printer
+            .report_document()
+            .field("account", &id)
+            .field("keyVaultKeyUri", outcome.account.key_uri())
+            .field("defaultIdentity", outcome.account.default_identity())
+            .field("customerManagedKeyStatus", &status)
+            .field("checks", &plan.checks),
+    );
+    let writes = xtcmk::output::cloud_writes(&outcome.steps);
+    printer.text(format!(
+        "{writes} change(s) made in tenant {}; account {} reads back:",
+        ctx.tenant, spec.account.name
+    ));
+    printer.text(format!(
+        "  {:<18} {}",
+        "keyVaultKeyUri",
+        outcome.account.key_uri().unwrap_or("(none)")
+    ));
+    printer.text(format!(
+        "  {:<18} {}",
+        "defaultIdentity",
+        outcome.account.default_identity()
+    ));
+    printer.text(format!(
+        "  {:<18} {}",
+        "key status",
+        status
+            .as_ref()
+            .map(|s| s.words())
+            .unwrap_or_else(|| "not reported by the account".to_string())
+    ));
+    match status {
+        Some(s) if !s.is_confirmed() => Err(xtcmk::diagnostics::BrokenLink {
+            failed: 1,
+            total: 1,
+            hint: Some(
+                s.fix()
+                    .map(|f| format!("{f}; `xtcmk-provider doctor` checks every link"))
+                    .unwrap_or_else(|| "`xtcmk-provider doctor` checks every link".into()),
+            ),
+        }
+        .into()),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,142 @@
+//! `xtcmk-provider doctor`: every link of the chain from a Cosmos DB account to the customer's
+//! key, ✓ / ✗ / ?, with the fix for each broken one; exit 3 when a link is broken. Renders
+//! `xtcmk::ops::doctor`.
+
+use crate::cosmos_deploy::{app_id, cosmos_handoff, identity_token_available};
+use std::path::PathBuf;
+use std::sync::Arc;
+use xtcmk::cli::{GlobalArgs, Printer};
+use xtcmk::cosmos::{self, AccountName};
+use xtcmk::http::{AuthArgs, AuthMethod, HttpStack};
+use xtcmk::ops::doctor::{self, DoctorSpec};
+use xtcmk::output::CheckState;
+use xtcmk::resource_id::check_resource_group_name;
+use xtcmk::{Ctx, ResourceId, SubscriptionId, TenantId};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The handoff file the customer sent (written by `xtcmk-customer onboard`).
+    #[arg(long, value_name = "FILE")]
+    pub handoff: PathBuf,
+
+    /// Resource id of the provider's user-assigned managed identity.
+    #[arg(long, value_name = "UAMI_RESOURCE_ID")]
+    pub identity: String,
+
+    /// Client id of the provider's multi-tenant app (taken from the handoff when omitted).
+    #[arg(long, value_name = "GUID")]
+    pub app_id: Option<String>,
+
+    /// A Cosmos DB account to check as well: its identity, default identity, key and key status.
+    #[arg(long, value_name = "NAME")]
+    pub account: Option<String>,
+
+    /// The account's subscription (default: the identity's).
+    #[arg(long, value_name = "GUID", requires = "account")]
+    pub subscription: Option<String>,
+
+    /// The account's resource group (default: the identity's).
+    #[arg(long, value_name = "NAME", requires = "account")]
+    pub resource_group: Option<String>,
+
+    /// Run the real exchange as the identity: its token from this host's managed-identity
+    /// endpoint, the app's token in the customer's tenant, then get/wrapKey/unwrapKey on the key.
+    /// Also done without the flag when IDENTITY_ENDPOINT is set.
+    #[arg(long)]
+    pub as_identity: bool,
+
+    /// The provider's tenant (default: the signed-in principal's).
+    #[arg(long, value_name = "GUID")]
+    pub tenant: Option<String>,
+
+    #[command(flatten)]
+    pub auth: AuthArgs,
+}
+
+pub async fn run(args: Args, global: &GlobalArgs, printer: Arc<Printer>) -> anyhow::Result<()> {
+    let cloud = global.cloud()?;
+    let (handoff, key_problem) = doctor::read_handoff("--handoff", &args.handoff, &cloud)?;
+    let handoff = cosmos_handoff(&args.handoff, handoff)?;
+    let app_id = app_id(args.app_id.as_deref(), &handoff)?;
+    let identity = cosmos::parse_cross_tenant_identity("--identity", &args.identity)?;
+    let account = match &args.account {
+        None => None,
+        Some(name) => {
+            let name = AccountName::parse_field("--account", name)?;
+            let subscription = match &args.subscription {
+                Some(s) => SubscriptionId::parse_field("--subscription", s)?,
+                None => identity
+                    .subscription()
+                    .expect("a user-assigned identity id names its subscription"),
+            };
+            let group = match &args.resource_group {
+                Some(g) => {
+                    check_resource_group_name("--resource-group", g)?;
+                    g.clone()
+                }
+                None => identity
+                    .resource_group_name()
+                    .unwrap_or_default()
+                    .to_string(),
+            };
+            Some(ResourceId::cosmos_account(
+                subscription,
+                &group,
+                name.as_str(),
+            ))
+        }
+    };
+    let tenant = args
+        .tenant
+        .as_deref()
+        .map(|t| TenantId::parse_field("--tenant", t))
+        .transpose()?;
+    let exchange = args.as_identity
+        || args.auth.auth == AuthMethod::ManagedIdentity
+        || identity_token_available();
+    let stack = HttpStack::from_env(cloud, args.auth.auth)?;
+    let ctx = Ctx::connect(stack, tenant, printer.clone()).await?;
+    printer.context(Some(ctx.tenant.to_string()), false);
+    let spec = DoctorSpec {
+        key_problem,
+        identity,
+        app_id,
+        account: account.clone(),
+        exchange,
+        handoff,
+    };
+    let report = doctor::run(&ctx, &spec).await?;
+    if printer.is_json() {
+        printer.json(&serde_json::json!({
+            "command": printer.command(),
+            "tenant": ctx.tenant,
+            "ok": report.failed().is_empty(),
+            "customerTenant": spec.handoff.customer_tenant_id,
+            "keyUri": spec.handoff.key.versionless(),
+            "account": account,
+            "checks": report.checks,
+            "warnings": printer.warnings(),
+        }));
+    } else {
+        printer.text(format!(
+            "The chain from {} to key {} (tenant {}), link by link:",
+            account
+                .as_ref()
+                .map(|a| format!("account {}", a.name()))
+                .unwrap_or_else(|| "the provider's Cosmos DB accounts".into()),
+            spec.handoff.key.versionless(),
+            spec.handoff.customer_tenant_id
+        ));
+        for c in &report.checks {
+            printer.text(c.mark_line());
+        }
+        let count = |s: CheckState| report.checks.iter().filter(|c| c.state == s).count();
+        printer.text(format!(
+            "{} intact, {} broken, {} not checked",
+            count(CheckState::Ok),
+            count(CheckState::Fail),
+            count(CheckState::Unknown)
+        ));
+    }
+    Ok(report.health()?)
+}
