@@ -3,6 +3,7 @@
 
 mod check_key_uri;
 mod onboard;
+mod private_endpoints;
 mod revoke;
 mod status;
 
@@ -33,6 +34,8 @@ enum Command {
     Revoke(revoke::Args),
     /// Validate a key URI and print the form Cosmos DB or Atlas needs (offline).
     CheckKeyUri(check_key_uri::Args),
+    /// List your vault's private endpoint connections; approve Atlas's for this provider, or one by name.
+    PrivateEndpoints(private_endpoints::Args),
 }
 
 impl Command {
@@ -42,6 +45,7 @@ impl Command {
             Command::Status(_) => "status",
             Command::Revoke(_) => "revoke",
             Command::CheckKeyUri(_) => "check-key-uri",
+            Command::PrivateEndpoints(_) => "private-endpoints",
         }
     }
 }
@@ -58,6 +62,7 @@ fn main() -> ExitCode {
             Command::Status(args) => status::run(args, &global, p).await,
             Command::Revoke(args) => revoke::run(args, &global, p).await,
             Command::CheckKeyUri(args) => check_key_uri::run(args, &global, &p),
+            Command::PrivateEndpoints(args) => private_endpoints::run(args, &global, p).await,
         }
     })
 }

@@ -49,8 +49,9 @@ pub struct Args {
     pub key: String,
 
     /// What the key will encrypt: Cosmos DB (wrap/unwrap) or MongoDB Atlas (encrypt/decrypt).
-    #[arg(long = "for", value_name = "TARGET", value_enum, default_value_t = EncryptionTarget::Cosmos)]
-    pub target: EncryptionTarget,
+    /// Default: what the invitation is for (Cosmos DB without one).
+    #[arg(long = "for", value_name = "TARGET", value_enum)]
+    pub target: Option<EncryptionTarget>,
 
     /// How to grant the provider access (default: the vault's own model; RBAC for a new vault).
     #[arg(long, value_enum)]
@@ -100,21 +101,42 @@ pub struct Args {
 
 fn spec(args: &Args, global: &GlobalArgs) -> anyhow::Result<OnboardSpec> {
     let cloud = global.cloud()?;
-    let (app_id, app_display_name, consent_url) = match (&args.invitation, &args.app_id) {
-        (Some(path), _) => {
-            let inv = Invitation::read_from_file("--invitation", path, &cloud)?;
-            (
-                inv.app_id,
-                Some(inv.app_display_name),
-                Some(inv.admin_consent_url),
-            )
+    let (app_id, app_display_name, consent_url, invited_for) =
+        match (&args.invitation, &args.app_id) {
+            (Some(path), _) => {
+                let inv = Invitation::read_from_file("--invitation", path, &cloud)?;
+                let target = inv.target();
+                (
+                    inv.app_id,
+                    Some(inv.app_display_name),
+                    Some(inv.admin_consent_url),
+                    Some(target),
+                )
+            }
+            (None, Some(id)) => (AppId::parse_field("--app-id", id)?, None, None, None),
+            (None, None) => {
+                return Err(UsageError::new("name the provider's app")
+                    .hint("pass --invitation FILE (from the provider) or --app-id GUID")
+                    .into());
+            }
+        };
+    // An Atlas invitation names the app Atlas reaches the key through; its grant must be Atlas's.
+    let target = match (args.target, invited_for) {
+        (Some(asked), Some(invited)) if asked != invited => {
+            return Err(UsageError::new(format!(
+                "--for {} contradicts the invitation, which is for {}",
+                asked.as_str(),
+                invited.as_str()
+            ))
+            .hint(format!(
+                "omit --for (the invitation says {})",
+                invited.as_str()
+            ))
+            .into());
         }
-        (None, Some(id)) => (AppId::parse_field("--app-id", id)?, None, None),
-        (None, None) => {
-            return Err(UsageError::new("name the provider's app")
-                .hint("pass --invitation FILE (from the provider) or --app-id GUID")
-                .into());
-        }
+        (Some(asked), _) => asked,
+        (None, Some(invited)) => invited,
+        (None, None) => EncryptionTarget::Cosmos,
     };
     check_resource_group_name("--resource-group", &args.resource_group)?;
     let location = Location::parse_field("--location", &args.location)?;
@@ -146,7 +168,7 @@ fn spec(args: &Args, global: &GlobalArgs) -> anyhow::Result<OnboardSpec> {
         location,
         vault: args.vault.clone(),
         key: args.key.clone(),
-        target: args.target,
+        target,
         permission_model: args.permission_model,
         scope: args.scope,
         key_size: args.key_size,

@@ -185,6 +185,7 @@ fn every_bad_input_is_refused_naming_the_field_and_the_fix_with_nothing_written(
         ),
         redirect_uri_registered: false,
         next_command: "xtcmk-customer onboard --invitation invitation.json".into(),
+        atlas: None,
     }
     .to_value();
     let edited = |f: &dyn Fn(&mut Value)| {
@@ -207,9 +208,15 @@ fn every_bad_input_is_refused_naming_the_field_and_the_fix_with_nothing_written(
             "invitation.kind",
         ),
         (
-            "schema version 2",
-            edited(&|v| v["schemaVersion"] = json!(2)),
+            // 2 is an invitation for MongoDB Atlas; 3 is newer than any this build reads.
+            "schema version 3",
+            edited(&|v| v["schemaVersion"] = json!(3)),
             "invitation.schemaVersion",
+        ),
+        (
+            "schema version 2 without its target",
+            edited(&|v| v["schemaVersion"] = json!(2)),
+            "invitation.target",
         ),
         (
             "schema version as a string",

@@ -113,6 +113,7 @@ async fn via_consent_prints_the_invitation_url_and_waits_until_the_app_appears()
         admin_consent_url: consent_url.parse().unwrap(),
         redirect_uri_registered: true,
         next_command: "xtcmk-customer onboard --invitation invitation.json".into(),
+        atlas: None,
     };
     let path = w.dir.path().join("invitation.json");
     std::fs::write(&path, invitation.to_json()).unwrap();

@@ -26,6 +26,7 @@ fn invitation(w: &World, display_name: &str) -> PathBuf {
         ),
         redirect_uri_registered: false,
         next_command: "xtcmk-customer onboard --invitation invitation.json".into(),
+        atlas: None,
     };
     let path = w.dir.path().join("invitation.json");
     std::fs::write(&path, doc.to_json()).unwrap();

@@ -1,6 +1,7 @@
 //! `xtcmk-provider`: the provider's side of cross-tenant customer-managed keys (phases 1 and 3).
 //! It parses arguments and renders; the work is in `xtcmk::ops`.
 
+mod atlas;
 mod consent_url;
 mod cosmos_deploy;
 mod cosmos_status;
@@ -39,6 +40,9 @@ enum Command {
     /// Cosmos DB with a key from the customer's tenant.
     #[command(subcommand)]
     Cosmos(CosmosCommand),
+    /// MongoDB Atlas encryption at rest with a key from the customer's tenant.
+    #[command(subcommand)]
+    Atlas(atlas::Command),
 }
 
 #[derive(Debug, Subcommand)]
@@ -59,6 +63,7 @@ impl Command {
             Command::ConsentUrl(_) => "consent-url",
             Command::Doctor(_) => "doctor",
             Command::Cosmos(CosmosCommand::Template(_)) => "cosmos template",
+            Command::Atlas(a) => a.name(),
             Command::Cosmos(CosmosCommand::Deploy(_)) => "cosmos deploy",
             Command::Cosmos(CosmosCommand::Status(_)) => "cosmos status",
         }
@@ -80,6 +85,7 @@ fn main() -> ExitCode {
             Command::Cosmos(CosmosCommand::Template(args)) => {
                 cosmos_template::run(args, &global, &p)
             }
+            Command::Atlas(command) => atlas::run(command, &global, p).await,
             Command::Cosmos(CosmosCommand::Deploy(args)) => {
                 cosmos_deploy::run(args, &global, p).await
             }

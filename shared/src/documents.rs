@@ -3,6 +3,7 @@
 //! provider). Neither carries anything secret. Parsing is strict: unknown fields, a wrong kind or
 //! version are refused, and every error names the JSON field (e.g. `handoff.keyUri`) and the fix.
 
+use crate::atlas::{AccessMode, GroupId, atlas_app_id};
 use crate::key_uri::{KeyStoreKind, KeyUri, VersionedKeyUri, check_key_version, check_vault_name};
 use crate::resource_id::{self, ROLE_ASSIGNMENT_TYPE, ResourceId};
 use crate::{AppId, Cloud, InputError, ObjectId, SubscriptionId, TenantId};
@@ -11,8 +12,11 @@ use serde_json::{Map, Value, json};
 use std::path::Path;
 use url::Url;
 
-/// The only schema version this build reads and writes.
+/// The schema version of handoffs, and of invitations for Cosmos DB.
 pub const SCHEMA_VERSION: u64 = 1;
+/// The schema version of invitations for MongoDB Atlas (they add `target` and `atlas`); an
+/// older xtcmk refuses them as written by a newer one instead of misreading them.
+pub const INVITATION_SCHEMA_VERSION_ATLAS: u64 = 2;
 /// `kind` of an invitation.
 pub const INVITATION_KIND: &str = "xtcmk.invitation";
 /// `kind` of a handoff.
@@ -69,6 +73,18 @@ pub struct Invitation {
     pub redirect_uri_registered: bool,
     /// The exact command the customer runs next (see [`onboard_command`]).
     pub next_command: String,
+    /// For MongoDB Atlas: which way Atlas reaches the key, and the provider's Atlas project
+    /// (schemaVersion 2). `None`: an invitation for Cosmos DB (schemaVersion 1).
+    pub atlas: Option<AtlasInvitation>,
+}
+
+/// What an invitation for MongoDB Atlas adds: the way in, which decides the app to install
+/// (the provider's app for `secret`, MongoDB Atlas's own app for `role`), and the Atlas project
+/// whose private endpoint requests the customer may approve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AtlasInvitation {
+    pub mode: AccessMode,
+    pub group_id: GroupId,
 }
 
 /// The customer's handoff: where the key is and who may use it.
@@ -104,6 +120,8 @@ const INVITATION_FIELDS: &[&str] = &[
     "redirectUriRegistered",
     "nextCommand",
 ];
+/// schemaVersion 2 adds these.
+const INVITATION_ATLAS_FIELDS: &[&str] = &["target", "atlas"];
 const HANDOFF_FIELDS: &[&str] = &[
     "kind",
     "schemaVersion",
@@ -146,10 +164,22 @@ pub fn shell_quote(word: &str) -> String {
 /// customer's next command, with placeholders for what only the customer knows.
 /// `cloud_arg` is the `--cloud` value the provider used (omitted when it is the public cloud).
 pub fn onboard_command(cloud_arg: &str, invitation_file: &str) -> String {
+    onboard_command_for(cloud_arg, invitation_file, EncryptionTarget::Cosmos)
+}
+
+/// [`onboard_command`] for `target` (`--for atlas` for MongoDB Atlas).
+pub fn onboard_command_for(
+    cloud_arg: &str,
+    invitation_file: &str,
+    target: EncryptionTarget,
+) -> String {
     let mut cmd = format!(
         "xtcmk-customer onboard --invitation {} --subscription <subscription-id> --resource-group <resource-group> --location <region> --vault <vault-name> --key <key-name>",
         shell_quote(invitation_file)
     );
+    if target == EncryptionTarget::Atlas {
+        cmd.push_str(" --for atlas");
+    }
     if let Some(c) = cloud_flag_value(cloud_arg) {
         cmd.push_str(&format!(" --cloud {}", shell_quote(&c)));
     }
@@ -263,9 +293,10 @@ fn envelope(
     doc: &'static str,
     kind: &str,
     known: &[&str],
+    max_version: u64,
     source: &str,
     text: &str,
-) -> Result<Fields, InputError> {
+) -> Result<(Fields, u64), InputError> {
     let regenerate = match doc {
         "handoff" => "ask the customer for the handoff file `xtcmk-customer onboard` wrote",
         _ => "ask the provider for the invitation file `xtcmk-provider setup` wrote",
@@ -335,8 +366,18 @@ fn envelope(
             .with_fix(regenerate));
         }
     }
-    match fields.obj.get("schemaVersion") {
-        Some(Value::Number(n)) if n.as_u64() == Some(SCHEMA_VERSION) => {}
+    let readable = if max_version == SCHEMA_VERSION {
+        format!("version {SCHEMA_VERSION}")
+    } else {
+        format!("versions {SCHEMA_VERSION} to {max_version}")
+    };
+    let version = match fields.obj.get("schemaVersion") {
+        Some(Value::Number(n))
+            if n.as_u64()
+                .is_some_and(|v| (SCHEMA_VERSION..=max_version).contains(&v)) =>
+        {
+            n.as_u64().unwrap_or(SCHEMA_VERSION)
+        }
         Some(Value::String(v)) if v.trim().parse::<u64>().is_ok() => {
             return Err(InputError::new(
                 fields.path("schemaVersion"),
@@ -345,19 +386,21 @@ fn envelope(
             )
             .with_fix(regenerate));
         }
-        Some(Value::Number(n)) if n.as_u64().is_some_and(|v| v > SCHEMA_VERSION) => {
+        Some(Value::Number(n)) if n.as_u64().is_some_and(|v| v > max_version) => {
             return Err(InputError::new(
                 fields.path("schemaVersion"),
                 n.to_string(),
-                format!("written by a newer xtcmk; this one reads version {SCHEMA_VERSION}"),
+                format!("written by a newer xtcmk; this one reads {readable}"),
             )
-            .with_fix("upgrade xtcmk, or ask for a file written with schemaVersion 1"));
+            .with_fix(format!(
+                "upgrade xtcmk, or ask for a file written with schemaVersion {max_version} or lower"
+            )));
         }
         Some(other) => {
             return Err(InputError::new(
                 fields.path("schemaVersion"),
                 Fields::shown(other),
-                format!("unsupported schema version; this xtcmk reads version {SCHEMA_VERSION}"),
+                format!("unsupported schema version; this xtcmk reads {readable}"),
             )
             .with_fix(regenerate));
         }
@@ -367,7 +410,7 @@ fn envelope(
                     .with_fix(regenerate),
             );
         }
-    }
+    };
     if let Some(unknown) = fields.obj.keys().find(|k| !known.contains(&k.as_str())) {
         let suggestion = known
             .iter()
@@ -383,7 +426,7 @@ fn envelope(
             "{suggestion}remove the field; {doc} files are written by xtcmk and read strictly"
         )));
     }
-    Ok(fields)
+    Ok((fields, version))
 }
 
 fn read_text(flag: &str, path: &Path, doc: &str, how_to_get: &str) -> Result<String, InputError> {
@@ -468,10 +511,86 @@ fn pretty(value: &Value) -> String {
     s
 }
 
+/// `target` and `atlas` of a schemaVersion 2 invitation: the mode must fit the app it names.
+fn parse_atlas_section(f: &Fields, app_id: &AppId) -> Result<Option<AtlasInvitation>, InputError> {
+    let target = f.one_of(
+        "target",
+        "what the key will encrypt",
+        &[
+            ("cosmos", EncryptionTarget::Cosmos),
+            ("atlas", EncryptionTarget::Atlas),
+        ],
+    )?;
+    let atlas = f.obj.get("atlas").filter(|v| !v.is_null());
+    match (target, atlas) {
+        (EncryptionTarget::Cosmos, None) => return Ok(None),
+        (EncryptionTarget::Cosmos, Some(v)) => {
+            return Err(InputError::new(
+                f.path("atlas"),
+                Fields::shown(v),
+                "an invitation for cosmos has no atlas section",
+            )
+            .with_fix("ask the provider for the invitation file xtcmk wrote, unchanged"));
+        }
+        (EncryptionTarget::Atlas, None) => {
+            return Err(f.missing(
+                "atlas",
+                "the way Atlas reaches the key and the Atlas project",
+            ));
+        }
+        (EncryptionTarget::Atlas, Some(_)) => {}
+    }
+    let Some(Value::Object(section)) = atlas else {
+        return Err(InputError::new(
+            f.path("atlas"),
+            atlas.map(Fields::shown).unwrap_or_default(),
+            "must be an object with mode and groupId",
+        )
+        .with_fix("ask the provider for the invitation file xtcmk wrote, unchanged"));
+    };
+    let inner = Fields {
+        doc: "invitation.atlas",
+        obj: section.clone(),
+    };
+    if let Some(unknown) = inner
+        .obj
+        .keys()
+        .find(|k| !["mode", "groupId"].contains(&k.as_str()))
+    {
+        return Err(InputError::new(
+            inner.path(unknown),
+            Fields::shown(&inner.obj[unknown]),
+            "unknown field (the atlas section has: mode, groupId)",
+        )
+        .with_fix("remove the field; invitation files are written by xtcmk and read strictly"));
+    }
+    let mode = inner.one_of(
+        "mode",
+        "how Atlas reaches the key",
+        &[("secret", AccessMode::Secret), ("role", AccessMode::Role)],
+    )?;
+    let group_id = inner.parsed(
+        "groupId",
+        "the provider's Atlas project id",
+        GroupId::parse_field,
+    )?;
+    let atlas_app = *app_id == atlas_app_id();
+    if (mode == AccessMode::Role) != atlas_app {
+        let problem = if atlas_app {
+            "mode secret names MongoDB Atlas's own app, which Atlas reaches without a secret"
+        } else {
+            "mode role is for MongoDB Atlas's own app, but appId names another app"
+        };
+        return Err(InputError::new(inner.path("mode"), mode.as_str(), problem)
+            .with_fix("ask the provider for the invitation file `xtcmk-provider atlas invite` wrote, unchanged"));
+    }
+    Ok(Some(AtlasInvitation { mode, group_id }))
+}
+
 impl Invitation {
     /// The document as JSON (kind and schemaVersion first).
     pub fn to_value(&self) -> Value {
-        json!({
+        let mut v = json!({
             "kind": INVITATION_KIND,
             "schemaVersion": SCHEMA_VERSION,
             "cloud": self.cloud,
@@ -481,7 +600,21 @@ impl Invitation {
             "adminConsentUrl": self.admin_consent_url.as_str(),
             "redirectUriRegistered": self.redirect_uri_registered,
             "nextCommand": self.next_command,
-        })
+        });
+        if let Some(atlas) = &self.atlas {
+            v["schemaVersion"] = json!(INVITATION_SCHEMA_VERSION_ATLAS);
+            v["target"] = json!(EncryptionTarget::Atlas);
+            v["atlas"] = json!({ "mode": atlas.mode, "groupId": atlas.group_id });
+        }
+        v
+    }
+
+    /// What the customer's key will encrypt: Atlas for an Atlas invitation, else Cosmos DB.
+    pub fn target(&self) -> EncryptionTarget {
+        match self.atlas {
+            Some(_) => EncryptionTarget::Atlas,
+            None => EncryptionTarget::Cosmos,
+        }
     }
 
     /// Pretty JSON with a final newline, as written to a file.
@@ -491,13 +624,33 @@ impl Invitation {
 
     /// Parses an invitation for `cloud`; `source` names where the text came from.
     pub fn parse(text: &str, source: &str, cloud: &Cloud) -> Result<Self, InputError> {
-        let f = envelope(
+        let known: Vec<&str> = INVITATION_FIELDS
+            .iter()
+            .chain(INVITATION_ATLAS_FIELDS)
+            .copied()
+            .collect();
+        let (f, version) = envelope(
             "invitation",
             INVITATION_KIND,
-            INVITATION_FIELDS,
+            &known,
+            INVITATION_SCHEMA_VERSION_ATLAS,
             source,
             text,
         )?;
+        if version == SCHEMA_VERSION
+            && let Some(newer) = INVITATION_ATLAS_FIELDS
+                .iter()
+                .find(|k| f.obj.contains_key(**k))
+        {
+            return Err(InputError::new(
+                f.path(newer),
+                Fields::shown(&f.obj[*newer]),
+                format!(
+                    "`{newer}` belongs to schemaVersion {INVITATION_SCHEMA_VERSION_ATLAS} invitations, but this one says schemaVersion {SCHEMA_VERSION}"
+                ),
+            )
+            .with_fix("ask the provider for the invitation file xtcmk wrote, unchanged"));
+        }
         let cloud_name = f.string("cloud", "the name of the provider's Azure cloud")?;
         if cloud_name != cloud.name {
             return Err(InputError::new(f.path("cloud"), &cloud_name, format!("the invitation is for {cloud_name}, but the selected cloud is {}", cloud.name))
@@ -562,6 +715,11 @@ impl Invitation {
             )
             .with_fix("regenerate the invitation with xtcmk"));
         }
+        let atlas = if version >= INVITATION_SCHEMA_VERSION_ATLAS {
+            parse_atlas_section(&f, &app_id)?
+        } else {
+            None
+        };
         Ok(Self {
             cloud: cloud_name,
             provider_tenant_id,
@@ -570,6 +728,7 @@ impl Invitation {
             admin_consent_url,
             redirect_uri_registered,
             next_command,
+            atlas,
         })
     }
 
@@ -637,7 +796,14 @@ impl Handoff {
 
     /// Parses a handoff for `cloud`; `source` names where the text came from.
     pub fn parse(text: &str, source: &str, cloud: &Cloud) -> Result<Self, InputError> {
-        let f = envelope("handoff", HANDOFF_KIND, HANDOFF_FIELDS, source, text)?;
+        let (f, _) = envelope(
+            "handoff",
+            HANDOFF_KIND,
+            HANDOFF_FIELDS,
+            SCHEMA_VERSION,
+            source,
+            text,
+        )?;
         // Handoffs written before the field existed are read under the selected cloud.
         let cloud_name = f
             .optional_string("cloud", "the name of the customer's Azure cloud")?
@@ -823,7 +989,124 @@ mod tests {
             ),
             redirect_uri_registered: false,
             next_command: onboard_command("public", "invitation.json"),
+            atlas: None,
         }
+    }
+
+    fn atlas_invitation(mode: AccessMode) -> Invitation {
+        let app = match mode {
+            AccessMode::Role => atlas_app_id(),
+            AccessMode::Secret => "33333333-3333-3333-3333-333333333333".parse().unwrap(),
+        };
+        Invitation {
+            app_id: app,
+            admin_consent_url: admin_consent_url(
+                &Cloud::public(),
+                &ConsentTenant::Organizations,
+                &app,
+                None,
+            ),
+            next_command: onboard_command_for("public", "invitation.json", EncryptionTarget::Atlas),
+            atlas: Some(AtlasInvitation {
+                mode,
+                group_id: GroupId::parse_field("g", "32b6e34b3d91647abb20e7b8").unwrap(),
+            }),
+            ..invitation()
+        }
+    }
+
+    #[test]
+    fn atlas_invitations_are_schema_version_2_and_strict() {
+        for mode in [AccessMode::Secret, AccessMode::Role] {
+            let i = atlas_invitation(mode);
+            let v = i.to_value();
+            assert_eq!(v["schemaVersion"], 2);
+            assert_eq!(v["target"], "atlas");
+            assert_eq!(v["atlas"]["groupId"], "32b6e34b3d91647abb20e7b8");
+            assert!(
+                i.next_command.ends_with("--for atlas"),
+                "{}",
+                i.next_command
+            );
+            let back = Invitation::parse(&i.to_json(), "i.json", &Cloud::public()).unwrap();
+            assert_eq!(back, i);
+            assert_eq!(back.target(), EncryptionTarget::Atlas);
+        }
+        assert_eq!(
+            invitation().to_value()["schemaVersion"],
+            1,
+            "cosmos stays at 1"
+        );
+        assert_eq!(invitation().target(), EncryptionTarget::Cosmos);
+        let role = atlas_invitation(AccessMode::Role).to_value();
+        let cases: Vec<(String, &str, &str)> = vec![
+            (
+                edit(&role, |m| {
+                    m.insert(
+                        "atlas".into(),
+                        json!({ "mode": "secret", "groupId": "32b6e34b3d91647abb20e7b8" }),
+                    );
+                }),
+                "invitation.atlas.mode",
+                "Atlas's own app",
+            ),
+            (
+                edit(&role, |m| {
+                    m.insert("atlas".into(), json!({ "mode": "role", "groupId": "nope" }));
+                }),
+                "invitation.atlas.groupId",
+                "24 hex digits",
+            ),
+            (
+                edit(&role, |m| {
+                    m.insert("atlas".into(), json!({ "mode": "role", "groupId": "32b6e34b3d91647abb20e7b8", "secret": "x" }));
+                }),
+                "invitation.atlas.secret",
+                "unknown field",
+            ),
+            (
+                edit(&role, |m| {
+                    m.remove("atlas");
+                }),
+                "invitation.atlas",
+                "missing",
+            ),
+            (
+                edit(&role, |m| {
+                    m.insert("schemaVersion".into(), json!(1));
+                }),
+                "invitation.target",
+                "schemaVersion 2",
+            ),
+            (
+                edit(&role, |m| {
+                    m.insert("schemaVersion".into(), json!(3));
+                }),
+                "invitation.schemaVersion",
+                "newer xtcmk",
+            ),
+        ];
+        for (text, field, needle) in cases {
+            let e = Invitation::parse(&text, "i.json", &Cloud::public()).unwrap_err();
+            assert_eq!(e.field, field, "{e}");
+            assert!(
+                format!("{} {}", e.problem, e.fix.clone().unwrap_or_default()).contains(needle),
+                "{needle}: {e}"
+            );
+        }
+        let secret = atlas_invitation(AccessMode::Secret).to_value();
+        let e = Invitation::parse(
+            &edit(&secret, |m| {
+                m.insert(
+                    "atlas".into(),
+                    json!({ "mode": "role", "groupId": "32b6e34b3d91647abb20e7b8" }),
+                );
+            }),
+            "i.json",
+            &Cloud::public(),
+        )
+        .unwrap_err();
+        assert!(e.problem.contains("another app"), "{e}");
     }
 
     #[test]

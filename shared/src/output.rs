@@ -44,6 +44,18 @@ pub enum StepKind {
     Template,
     /// The ARM parameters file (`cosmos template`).
     Parameters,
+    /// A client secret of the provider's app that Atlas signs in with.
+    AtlasSecret,
+    /// A file holding a new client secret (mode 0600).
+    SecretFile,
+    /// Atlas's `cloudProviderAccess` role for its own app's service principal.
+    AtlasAccess,
+    /// The Atlas project's encryption-at-rest configuration.
+    AtlasEncryption,
+    /// An Atlas encryption-at-rest private endpoint (one per region).
+    AtlasEndpoint,
+    /// A private endpoint connection on the customer's vault.
+    EndpointConnection,
     /// The Cosmos DB account (`cosmos deploy`).
     CosmosAccount,
     /// The provider's UAMI among the account's identities (enabling CMK on an existing account).
@@ -71,6 +83,12 @@ impl StepKind {
             StepKind::Handoff => "handoff",
             StepKind::Template => "template",
             StepKind::Parameters => "parameters",
+            StepKind::AtlasSecret => "atlas secret",
+            StepKind::SecretFile => "secret file",
+            StepKind::AtlasAccess => "atlas access",
+            StepKind::AtlasEncryption => "atlas encryption",
+            StepKind::AtlasEndpoint => "atlas endpoint",
+            StepKind::EndpointConnection => "endpoint connection",
             StepKind::CosmosAccount => "cosmos account",
             StepKind::AccountIdentity => "account identity",
             StepKind::DefaultIdentity => "default identity",
@@ -82,7 +100,11 @@ impl StepKind {
     pub fn is_local_file(self) -> bool {
         matches!(
             self,
-            StepKind::Invitation | StepKind::Handoff | StepKind::Template | StepKind::Parameters
+            StepKind::Invitation
+                | StepKind::Handoff
+                | StepKind::Template
+                | StepKind::Parameters
+                | StepKind::SecretFile
         )
     }
 }

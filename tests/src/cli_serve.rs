@@ -89,6 +89,24 @@ fn banner(sim: &Sim, scenario: &Scenario, profile: &std::path::Path) -> String {
             text.push_str(&format!("    user {}\n", u.user_principal_name));
         }
     }
+    if let Some(atlas) = &scenario.atlas {
+        for p in &atlas.projects {
+            text.push_str(&format!(
+                "MongoDB Atlas project {} (organization {}): group id {} ({})\n",
+                p.name, atlas.org_name, p.id, p.cluster_tier
+            ));
+        }
+        // The scenario's API keys are test data, printed like the tenants' users.
+        for k in &atlas.api_keys {
+            let roles: Vec<String> = k.project_roles.values().flatten().cloned().collect();
+            text.push_str(&format!(
+                "  Atlas API key ({}):\n  export MONGODB_ATLAS_PUBLIC_API_KEY={}\n  export MONGODB_ATLAS_PRIVATE_API_KEY={}\n",
+                roles.join(", "),
+                k.public_key,
+                k.private_key.expose()
+            ));
+        }
+    }
     let user = scenario
         .tenants
         .iter()

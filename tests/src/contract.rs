@@ -17,6 +17,8 @@ pub enum Dialect {
     /// Graph, naming the entity type (`microsoft.graph.application`).
     Graph(&'static str),
     KeyVault,
+    /// Atlas Admin API v2 (`ApiError` with Atlas's codes).
+    Atlas,
 }
 
 /// What is wrong with a body.
@@ -148,6 +150,30 @@ pub fn refuse(call: &Call, dialect: Dialect, e: &BodyError) -> Reply {
             };
             crate::keyvault::error(400, "BadParameter", &message)
         }
+        // Atlas Administration API Error Codes (mongodb.com/docs/atlas/reference/api-errors).
+        Dialect::Atlas => {
+            let (code, detail) = match &e.problem {
+                Problem::Empty | Problem::Syntax(_) => {
+                    ("MALFORMED_JSON", "Received JSON is malformed.".to_string())
+                }
+                Problem::UnknownField(f) => (
+                    "INVALID_ATTRIBUTE",
+                    format!("Invalid attribute {f} specified."),
+                ),
+                Problem::MissingField(f) => (
+                    "MISSING_ATTRIBUTE",
+                    format!("The required attribute {f} was not specified."),
+                ),
+                Problem::InvalidValue(_) => (
+                    "INVALID_JSON_ATTRIBUTE",
+                    format!(
+                        "Received JSON for the {} attribute does not match expected format.",
+                        e.path.rsplit('.').next().unwrap_or(&e.path)
+                    ),
+                ),
+            };
+            crate::atlas::error(400, code, &detail)
+        }
     }
 }
 
@@ -246,6 +272,12 @@ pub fn list_info(rust_name: &'static str, spec: SpecRef, values: &[&'static str]
             variants: values.to_vec(),
         },
     }
+}
+
+/// The member names a model decodes (its serde field or variant names), for conformance tests of
+/// contracts the registry does not load (Atlas's OpenAPI 3 YAML).
+pub fn member_names<T: DeserializeOwned>() -> Vec<&'static str> {
+    recorded_names::<T>()
 }
 
 /// The names serde's derive passes for a struct's fields or an enum's variants.

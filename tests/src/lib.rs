@@ -27,7 +27,7 @@
 //! // ... run it again: a second run makes no writes.
 //! assert!(sim.log().since(mark).iter().all(|e| !e.is_effective_write()));
 //! // Seed or inspect the clouds directly.
-//! assert_eq!(sim.state().tenants.len(), 2);
+//! assert_eq!(sim.state().tenants.len(), 3);
 //! ```
 //!
 //! Other handles: [`Sim::log`] (entries, `writes()`, `reads()`, `mark()`/`since()`, `clear()`,

@@ -338,29 +338,41 @@ async fn atlas_answers_fit_the_admin_api_schemas() {
             .expect("a token")
             .to_string()
     };
+    // Every Admin API v2 call names its version in Accept (the tools send 2023-01-01).
+    let versioned = [("accept", "application/vnd.atlas.2023-01-01+json")];
     let ear = p
-        .get(
+        .get_with(
             &format!("{atlas}api/atlas/v2/groups/{group}/encryptionAtRest"),
             Some(&bearer),
+            &versioned,
         )
         .await;
     assert_eq!(ear.status, 200, "{}", ear.text);
     let missing = p
-        .get(
+        .get_with(
             &format!(
                 "{atlas}api/atlas/v2/groups/{}/encryptionAtRest",
                 "0".repeat(24)
             ),
             Some(&bearer),
+            &versioned,
         )
         .await;
     let invalid = p
-        .get(
+        .get_with(
             &format!("{atlas}api/atlas/v2/groups/not-a-group/encryptionAtRest"),
             Some(&bearer),
+            &versioned,
         )
         .await;
     assert_eq!((missing.status, invalid.status), (404, 400));
+    let unversioned = p
+        .get(
+            &format!("{atlas}api/atlas/v2/groups/{group}/encryptionAtRest"),
+            Some(&bearer),
+        )
+        .await;
+    assert_eq!(unversioned.status, 406, "{}", unversioned.text);
     let schemas = &doc["components"]["schemas"];
     let mut problems = Vec::new();
     check_openapi(
@@ -382,6 +394,13 @@ async fn atlas_answers_fit_the_admin_api_schemas() {
         &schemas["ApiError"],
         &invalid.body,
         "ApiError(400)",
+        &mut problems,
+    );
+    check_openapi(
+        &doc,
+        &schemas["ApiError"],
+        &unversioned.body,
+        "ApiError(406)",
         &mut problems,
     );
     assert!(problems.is_empty(), "{}", problems.join("\n"));

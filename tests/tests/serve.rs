@@ -96,6 +96,24 @@ fn serve_answers_curl_and_writes_a_loadable_profile() {
         "{}",
         served.banner
     );
+    // The demo's Atlas project and its Project Owner API key, as the README shows them.
+    let atlas_line = served
+        .banner
+        .lines()
+        .find(|l| l.contains("Atlas") && l.contains(demo::ATLAS_GROUP_ID));
+    assert!(atlas_line.is_some(), "{}", served.banner);
+    for export in [
+        format!(
+            "export MONGODB_ATLAS_PUBLIC_API_KEY={}",
+            demo::ATLAS_PUBLIC_KEY
+        ),
+        format!(
+            "export MONGODB_ATLAS_PRIVATE_API_KEY={}",
+            demo::ATLAS_PRIVATE_KEY
+        ),
+    ] {
+        assert!(served.banner.contains(&export), "{}", served.banner);
+    }
 
     // The profile loads as a custom cloud.
     let profile = dir.path().join("cloud.json");

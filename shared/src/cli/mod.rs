@@ -3,6 +3,7 @@
 //! an exit status: 0 done, 1 refused by the input or the cloud, 2 usage, 3 a check found a
 //! broken link, 130 interrupted (Ctrl-C).
 
+pub mod docs;
 mod printer;
 
 pub use crate::diagnostics::UsageError;

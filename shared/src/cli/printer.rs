@@ -44,6 +44,8 @@ pub struct Printer {
     verbosity: Verbosity,
     terminal: bool,
     write_failed: AtomicBool,
+    /// stdout carries one secret for the next command; every other line goes to stderr.
+    stdout_reserved: AtomicBool,
     state: Mutex<State>,
 }
 
@@ -155,6 +157,7 @@ impl Printer {
             verbosity,
             terminal: std::io::stderr().is_terminal(),
             write_failed: AtomicBool::new(false),
+            stdout_reserved: AtomicBool::new(false),
             state: Mutex::new(State::default()),
         }
     }
@@ -212,10 +215,87 @@ impl Printer {
         let _ = writeln!(err, "{}", neutralise(line));
     }
 
-    /// A line of data on stdout (text mode only).
+    /// Bytes the user asked for on stdout as they are (a completion script), in any mode.
+    pub fn raw(&self, bytes: &[u8]) {
+        let mut out = std::io::stdout().lock();
+        if out.write_all(bytes).and_then(|_| out.flush()).is_err() {
+            self.write_failed.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// A line of data on stdout (text mode only; on stderr once stdout carries a secret).
     pub fn text(&self, line: impl AsRef<str>) {
-        if !self.is_json() {
+        if self.is_json() {
+            return;
+        }
+        if self.stdout_reserved.load(Ordering::SeqCst) {
+            self.err(line.as_ref());
+        } else {
             self.out(line.as_ref());
+        }
+    }
+
+    /// Keeps stdout for a secret the next command reads (`… | xtcmk-provider atlas enable
+    /// --secret-from -`): refused when stdout is a terminal, where a secret would be shown and
+    /// kept in scrollback, and with `--output json`. Every other line goes to stderr from now on.
+    pub fn reserve_stdout_for_secret(&self, file_flag: &str) -> Result<(), UsageError> {
+        let command = self.command_line();
+        if self.is_json() {
+            return Err(UsageError::new(format!(
+                "{command} writes a new secret; with --output json stdout holds the report"
+            ))
+            .hint(format!("pass {file_flag} FILE (written with mode 0600)")));
+        }
+        if std::io::stdout().is_terminal() {
+            return Err(UsageError::new(format!(
+                "{command} will not show a new secret on a terminal"
+            ))
+            .hint(format!(
+                "pass {file_flag} FILE (written with mode 0600), or pipe it into the command that uses it: `{command} … | xtcmk-provider atlas enable --secret-from - …`"
+            )));
+        }
+        self.stdout_reserved.store(true, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Reads a secret piped to stdin (`--secret-from -`): one line, trimmed. Refuses a terminal
+    /// (a typed secret would be echoed) and an empty input.
+    pub fn read_secret_from_stdin(&self, flag: &str) -> Result<crate::Secret, crate::InputError> {
+        if std::io::stdin().is_terminal() {
+            return Err(crate::InputError::new(flag, "-", "stdin is a terminal")
+                .with_fix(format!(
+                    "pipe the secret in (`xtcmk-provider atlas secret create … | {} {flag} -`) or pass {flag} FILE",
+                    self.command_line()
+                )));
+        }
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut text).map_err(|e| {
+            crate::InputError::new(flag, "-", format!("cannot read stdin: {e}"))
+                .with_fix("pipe the secret in, or pass a file")
+        })?;
+        let secret = text.trim().to_string();
+        if secret.is_empty() || secret.contains('\n') {
+            return Err(crate::InputError::new(
+                flag,
+                "-",
+                "stdin must hold exactly one secret on one line",
+            )
+            .with_fix("pipe exactly the secret, e.g. from `xtcmk-provider atlas secret create`"));
+        }
+        Ok(crate::Secret::new(secret))
+    }
+
+    /// Writes a secret, alone, to the reserved stdout (see [`Printer::reserve_stdout_for_secret`]).
+    pub fn secret_to_pipe(&self, secret: &crate::Secret) {
+        if !self.stdout_reserved.load(Ordering::SeqCst) {
+            return;
+        }
+        let mut out = std::io::stdout().lock();
+        if writeln!(out, "{}", secret.expose())
+            .and_then(|_| out.flush())
+            .is_err()
+        {
+            self.write_failed.store(true, Ordering::SeqCst);
         }
     }
 

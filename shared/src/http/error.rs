@@ -666,6 +666,17 @@ impl HttpError {
                 )
             };
             service_error.attempts = attempts;
+            // Atlas's token endpoint says only "invalid": the refusal names the credential tried.
+            if is_credential
+                && token_service == Service::Atlas
+                && let Some(auth) = info.auth
+            {
+                service_error.hint = Some(format!(
+                    "Atlas refused the {}: {}",
+                    auth.credential,
+                    auth.hint.as_deref().unwrap_or("check it")
+                ));
+            }
             return service_error.into();
         }
         let connection = find_core(&err, |e| {

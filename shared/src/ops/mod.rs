@@ -4,11 +4,13 @@
 //! calls `apply`. Read-only commands are one `run`. Operations never touch stdout, stderr or
 //! stdin: the binaries parse, prompt and render.
 
+pub mod atlas;
 pub mod cosmos_deploy;
 pub mod cosmos_status;
 pub mod doctor;
 pub mod identities;
 pub mod onboard;
+pub mod private_endpoints;
 pub mod revoke;
 pub mod setup;
 pub mod status;

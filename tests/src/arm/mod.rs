@@ -9,6 +9,7 @@ mod metadata;
 pub mod models;
 pub mod operations;
 pub mod permissions;
+pub mod private_endpoint_connections;
 mod resource_groups;
 pub mod role_assignments;
 pub mod role_definitions;
@@ -62,6 +63,7 @@ fn routes() -> Vec<Route> {
     routes.extend(resource_groups::routes());
     routes.extend(deployments::routes());
     routes.extend(vaults::routes());
+    routes.extend(private_endpoint_connections::routes());
     routes.extend(role_assignments::routes());
     routes.extend(role_definitions::routes());
     routes.extend(permissions::routes());

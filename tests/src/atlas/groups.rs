@@ -1,5 +1,5 @@
-//! Projects (`/api/atlas/v2/groups/{groupId}`) and their encryption-at-rest document. A caller
-//! needs a role on the project; group ids are 24 hex digits (`^([a-f0-9]{24})$`, Atlas Admin API v2).
+//! Projects (`/api/atlas/v2/groups/{groupId}`). A caller needs a role on the project; group ids
+//! are 24 hex digits (`^([a-f0-9]{24})$`, Atlas Admin API v2).
 
 use super::{error, principal};
 use crate::reply::Reply;
@@ -7,13 +7,7 @@ use crate::routes::{Call, Route};
 use serde_json::json;
 
 pub fn routes() -> Vec<Route> {
-    vec![
-        Route::get("/api/atlas/v2/groups/{group}", get_group),
-        Route::get(
-            "/api/atlas/v2/groups/{group}/encryptionAtRest",
-            get_encryption_at_rest,
-        ),
-    ]
+    vec![Route::get("/api/atlas/v2/groups/{group}", get_group)]
 }
 
 /// The project of the `group` capture, if the caller holds a role on it.
@@ -38,11 +32,12 @@ pub fn project_for(call: &Call) -> Result<crate::state::atlas::AtlasProject, Rep
             &format!("No group with ID {id} exists."),
         ));
     };
+    // USER_CANNOT_ACCESS_GROUP (401) "User cannot access this group." (Atlas API error codes).
     if state.atlas.roles(&principal(call), id).is_empty() {
         return Err(error(
             401,
             "USER_CANNOT_ACCESS_GROUP",
-            "Current user is not authorized to access this group.",
+            "User cannot access this group.",
         ));
     }
     Ok(project.clone())
@@ -58,13 +53,6 @@ fn get_group(call: &Call) -> Reply {
             "created": crate::auth::utc(p.created),
             "links": [{ "href": format!("{}{}", call.origin(), call.path), "rel": "self" }],
         })),
-        Err(reply) => reply,
-    }
-}
-
-fn get_encryption_at_rest(call: &Call) -> Reply {
-    match project_for(call) {
-        Ok(p) => Reply::ok(p.encryption_at_rest),
         Err(reply) => reply,
     }
 }

@@ -4,9 +4,21 @@
 //! (RFC 7616, MD5, `qop=auth`, challenged with `WWW-Authenticate: Digest`), or a service account's
 //! bearer token from `POST /api/oauth/token` (client credentials, HTTP Basic).
 //! Digest nonces are random and not tracked: any nonce the client answers is accepted.
+//! Every `/api/atlas/v2` request must accept a versioned media type
+//! (`application/vnd.atlas.YYYY-MM-DD+json`), else 406 `INVALID_VERSION_DATE`.
+//!
+//! Encryption at rest with Azure Key Vault ([`encryption_at_rest`]) checks the settings by reaching
+//! the key ([`key_check`]); private endpoints ([`private_endpoints`]) request connections on the
+//! customer's vault; [`cloud_provider_access`] registers Atlas's Azure app's service principals;
+//! [`events`] is the project's activity feed.
 
+pub mod cloud_provider_access;
+pub mod encryption_at_rest;
+pub mod events;
 mod groups;
+pub mod key_check;
 mod oauth;
+pub mod private_endpoints;
 
 use crate::auth::{Checked, bearer, check};
 use crate::reply::Reply;
@@ -57,6 +69,10 @@ pub fn def() -> ServiceDef {
 fn routes() -> Vec<Route> {
     let mut routes = vec![Route::post_read("/api/oauth/token", oauth::token)];
     routes.extend(groups::routes());
+    routes.extend(encryption_at_rest::routes());
+    routes.extend(private_endpoints::routes());
+    routes.extend(cloud_provider_access::routes());
+    routes.extend(events::routes());
     routes
 }
 
@@ -95,14 +111,47 @@ fn admit(call: &Call) -> Result<Option<Caller>, Reply> {
     if call.path.trim_end_matches('/') == "/api/oauth/token" {
         return Ok(None);
     }
+    let caller = authenticate(call)?;
+    // The Admin API v2 answers a request without a versioned Accept header with 406
+    // INVALID_VERSION_DATE "Invalid accept header or version date." (observed answers of the API).
+    if call.path.starts_with("/api/atlas/v2") && !versioned_accept(call) {
+        return Err(error(
+            406,
+            "INVALID_VERSION_DATE",
+            "Invalid accept header or version date.",
+        ));
+    }
+    Ok(Some(caller))
+}
+
+/// Whether `Accept` names a versioned Atlas media type, `application/vnd.atlas.YYYY-MM-DD+json`.
+fn versioned_accept(call: &Call) -> bool {
+    call.header("accept").is_some_and(|accept| {
+        accept.split(',').any(|media| {
+            let media = media.split(';').next().unwrap_or_default().trim();
+            media
+                .strip_prefix("application/vnd.atlas.")
+                .and_then(|rest| rest.strip_suffix("+json"))
+                .is_some_and(|date| {
+                    date.len() == 10
+                        && date.chars().enumerate().all(|(i, c)| match i {
+                            4 | 7 => c == '-',
+                            _ => c.is_ascii_digit(),
+                        })
+                })
+        })
+    })
+}
+
+fn authenticate(call: &Call) -> Result<Caller, Reply> {
     let header = call.header("authorization").unwrap_or_default().trim();
     if header.len() > 7 && header[..7].eq_ignore_ascii_case("digest ") {
-        return digest(call, header).map(Some);
+        return digest(call, header);
     }
     if bearer(call).is_some() {
         return match check(call) {
             Checked::Valid(claims) if claims.aud == ATLAS_AUDIENCE => {
-                Ok(Some(Caller { claims: *claims }))
+                Ok(Caller { claims: *claims })
             }
             Checked::Refused(crate::tokens::TokenProblem::Expired { .. }) => Err(error(
                 401,
@@ -172,4 +221,24 @@ fn digest(call: &Call, header: &str) -> Result<Caller, Reply> {
 /// The Atlas principal of a call (API key public key or service account client id).
 pub fn principal(call: &Call) -> String {
     call.caller().claims.sub.clone().unwrap_or_default()
+}
+
+/// Checks the caller holds one of `roles` on `project` (Project Owner includes every project
+/// role; the operation's `x-rolesRequirements` in specs/mongodb-atlas name the role each needs).
+pub fn require_role(call: &Call, project: &str, roles: &[&str]) -> Result<(), Reply> {
+    use crate::state::atlas::GROUP_OWNER;
+    let held = call.state().atlas.roles(&principal(call), project);
+    if held
+        .iter()
+        .any(|r| r == GROUP_OWNER || roles.contains(&r.as_str()))
+    {
+        return Ok(());
+    }
+    // USER_UNAUTHORIZED (401): "Current user is not authorized to perform this action."
+    // (Atlas Administration API Error Codes).
+    Err(error(
+        401,
+        "USER_UNAUTHORIZED",
+        "Current user is not authorized to perform this action.",
+    ))
 }

@@ -8,6 +8,7 @@ mod directory;
 pub mod federated_credentials;
 pub mod filter;
 pub mod models;
+pub mod passwords;
 pub mod service_principals;
 
 use crate::auth::{Checked, audience_matches, check};
@@ -40,6 +41,7 @@ fn routes() -> Vec<Route> {
     let mut routes = directory::routes();
     routes.extend(applications::routes());
     routes.extend(federated_credentials::routes());
+    routes.extend(passwords::routes());
     routes.extend(service_principals::routes());
     routes
 }

@@ -167,6 +167,16 @@ impl<'a> Probe<'a> {
         self.send("GET", url, token, None).await
     }
 
+    /// `GET` with extra headers (Atlas's versioned `Accept`, for one).
+    pub async fn get_with(
+        &self,
+        url: &str,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Answer {
+        self.send_with("GET", url, token, None, headers).await
+    }
+
     pub async fn put(&self, url: &str, token: Option<&str>, body: Value) -> Answer {
         self.send("PUT", url, token, Some(body)).await
     }

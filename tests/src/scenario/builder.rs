@@ -12,6 +12,7 @@ use xtcmk::{AppId, InputError, ObjectId, Secret, SubscriptionId, TenantId};
 #[derive(Debug, Default)]
 pub struct ScenarioBuilder {
     tenants: Vec<TenantSpec>,
+    atlas: Option<super::AtlasSpec>,
 }
 
 impl ScenarioBuilder {
@@ -38,9 +39,16 @@ impl ScenarioBuilder {
         self
     }
 
+    /// The Atlas organization.
+    pub fn atlas(mut self, atlas: super::AtlasSpec) -> Self {
+        self.atlas = Some(atlas);
+        self
+    }
+
     pub fn build(self) -> Result<Scenario, InputError> {
         let scenario = Scenario {
             tenants: self.tenants,
+            atlas: self.atlas,
         };
         scenario.validate()?;
         Ok(scenario)

@@ -1,10 +1,11 @@
-//! The ready-made scenario: a provider tenant (Contoso SaaS) and one customer tenant (Fabrikam).
-//! The same data is in `tests/scenarios/demo.json`.
+//! The ready-made scenario: a provider tenant (Contoso SaaS), one customer tenant (Fabrikam), the
+//! tenant where MongoDB Atlas's own multi-tenant Azure app is registered, and an Atlas organization
+//! with one project (M10) and a Project Owner API key. The same data is in `tests/scenarios/demo.json`.
 
-use super::Scenario;
+use super::{AtlasApiKeySpec, AtlasProjectSpec, AtlasSpec, Scenario};
 use crate::arm::role_definitions::{CONTRIBUTOR, OWNER};
 use crate::roles;
-use xtcmk::{AppId, ObjectId, SubscriptionId, TenantId};
+use xtcmk::{AppId, ObjectId, Secret, SubscriptionId, TenantId};
 
 pub const PROVIDER: &str = "provider";
 pub const PROVIDER_TENANT_ID: &str = "10000000-0000-4000-8000-000000000001";
@@ -44,6 +45,23 @@ pub const CUSTOMER_CI_SP_OBJECT_ID: &str = "20000000-0000-4000-8000-0000000000c3
 pub const CUSTOMER_CI_SECRET: &str = "demo-customer-ci-secret-for-the-simulator-only";
 
 pub const LOCATION: &str = "westeurope";
+
+/// The tenant that holds MongoDB Atlas's multi-tenant Azure app (a simulator stand-in for
+/// MongoDB's own tenant, which is not published).
+pub const ATLAS_TENANT: &str = "atlas";
+pub const ATLAS_TENANT_ID: &str = "30000000-0000-4000-8000-000000000003";
+pub const ATLAS_DOMAIN: &str = "mongodb-atlas.example";
+/// Atlas's app registration and its service principal in its home tenant.
+pub const ATLAS_APP_OBJECT_ID: &str = "30000000-0000-4000-8000-0000000000c2";
+pub const ATLAS_APP_SP_OBJECT_ID: &str = "30000000-0000-4000-8000-0000000000c3";
+/// The Atlas organization and its project (an M10 cluster tier, so encryption at rest applies).
+pub const ATLAS_ORG_ID: &str = "65f00000000000000000a000";
+pub const ATLAS_ORG_NAME: &str = "Contoso SaaS";
+pub const ATLAS_GROUP_ID: &str = "65f00000000000000000a001";
+pub const ATLAS_PROJECT_NAME: &str = "contoso-orders";
+/// A Project Owner API key of that project. Test data only.
+pub const ATLAS_PUBLIC_KEY: &str = "xtcmkdemo";
+pub const ATLAS_PRIVATE_KEY: &str = "demo-atlas-private-key-for-the-simulator-only";
 
 fn parse<T: std::str::FromStr>(s: &str) -> T
 where
@@ -110,6 +128,32 @@ impl Scenario {
                             .client_secret("ci", CUSTOMER_CI_SECRET)
                             .app_roles(&[roles::APPLICATION_READWRITE_ALL])
                     })
+            })
+            .tenant(ATLAS_TENANT, "MongoDB Atlas", ATLAS_DOMAIN, |t| {
+                t.id(parse::<TenantId>(ATLAS_TENANT_ID)).application(
+                    xtcmk::atlas::ATLAS_APP_DISPLAY_NAME,
+                    |a| {
+                        a.app_id(xtcmk::atlas::atlas_app_id())
+                            .object_ids(parse(ATLAS_APP_OBJECT_ID), parse(ATLAS_APP_SP_OBJECT_ID))
+                            .multi_tenant()
+                    },
+                )
+            })
+            .atlas(AtlasSpec {
+                org_id: ATLAS_ORG_ID.into(),
+                org_name: ATLAS_ORG_NAME.into(),
+                projects: vec![AtlasProjectSpec {
+                    id: ATLAS_GROUP_ID.into(),
+                    name: ATLAS_PROJECT_NAME.into(),
+                    cluster_tier: "M10".into(),
+                }],
+                api_keys: vec![AtlasApiKeySpec {
+                    public_key: ATLAS_PUBLIC_KEY.into(),
+                    private_key: Secret::new(ATLAS_PRIVATE_KEY),
+                    project_roles: [(ATLAS_GROUP_ID.to_string(), vec!["GROUP_OWNER".to_string()])]
+                        .into_iter()
+                        .collect(),
+                }],
             })
             .build()
             .expect("the demo scenario is valid")

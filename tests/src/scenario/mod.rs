@@ -4,6 +4,7 @@
 //! (unknown fields refused) or built in code with [`Scenario::builder`]; [`Scenario::demo`] is the
 //! ready-made one (also in `tests/scenarios/demo.json`).
 
+pub mod atlas_world;
 mod builder;
 pub mod cross_tenant;
 pub mod demo;
@@ -22,6 +23,51 @@ use xtcmk::{AppId, InputError, ObjectId, Secret, SubscriptionId, TenantId};
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Scenario {
     pub tenants: Vec<TenantSpec>,
+    /// A MongoDB Atlas organization with its projects and API keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub atlas: Option<AtlasSpec>,
+}
+
+/// A MongoDB Atlas organization: its projects and programmatic API keys. Atlas's own Azure app
+/// (for secretless encryption at rest) is an application of one of the tenants
+/// (`xtcmk::atlas::ATLAS_AZURE_APP_ID`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AtlasSpec {
+    /// 24 hex digits.
+    pub org_id: String,
+    pub org_name: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub projects: Vec<AtlasProjectSpec>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub api_keys: Vec<AtlasApiKeySpec>,
+}
+
+/// An Atlas project ("group").
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AtlasProjectSpec {
+    /// 24 hex digits.
+    pub id: String,
+    pub name: String,
+    /// The project's cluster tier (`M10` and up can use encryption at rest).
+    #[serde(default = "m10")]
+    pub cluster_tier: String,
+}
+
+fn m10() -> String {
+    "M10".into()
+}
+
+/// A programmatic API key. The scenario file holds its private key (test data); the simulator
+/// keeps only the Digest hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AtlasApiKeySpec {
+    pub public_key: String,
+    pub private_key: Secret,
+    /// Project id → roles (`GROUP_OWNER`, `GROUP_READ_ONLY`).
+    pub project_roles: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 /// One Entra tenant and what it owns.

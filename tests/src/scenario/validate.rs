@@ -294,6 +294,61 @@ impl Scenario {
                 }
             }
         }
+        if let Some(atlas) = &self.atlas {
+            self.validate_atlas(atlas)?;
+        }
+        Ok(())
+    }
+
+    /// Atlas ids are 24 hex digits; API keys name projects of the organization and Atlas roles.
+    fn validate_atlas(&self, atlas: &super::AtlasSpec) -> Result<(), InputError> {
+        let hex24 = |s: &str| {
+            s.len() == 24
+                && s.chars()
+                    .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+        };
+        if !hex24(&atlas.org_id) {
+            return Err(refuse(
+                "atlas.orgId".into(),
+                &atlas.org_id,
+                "not 24 lower-case hex digits",
+                "use an id like 5f0000000000000000000001",
+            ));
+        }
+        let mut ids = HashSet::new();
+        for (pi, p) in atlas.projects.iter().enumerate() {
+            if !hex24(&p.id) || !ids.insert(p.id.clone()) {
+                return Err(refuse(
+                    format!("atlas.projects[{pi}].id"),
+                    &p.id,
+                    "not 24 lower-case hex digits, or used twice",
+                    "give each project its own 24-hex-digit id",
+                ));
+            }
+        }
+        for (ki, k) in atlas.api_keys.iter().enumerate() {
+            for (project, roles) in &k.project_roles {
+                if !ids.contains(project) {
+                    return Err(refuse(
+                        format!("atlas.apiKeys[{ki}].projectRoles"),
+                        project,
+                        "no such project in atlas.projects",
+                        "name a project id of the organization",
+                    ));
+                }
+                if let Some(bad) = roles
+                    .iter()
+                    .find(|r| !["GROUP_OWNER", "GROUP_READ_ONLY"].contains(&r.as_str()))
+                {
+                    return Err(refuse(
+                        format!("atlas.apiKeys[{ki}].projectRoles.{project}"),
+                        bad,
+                        "not a project role the simulator knows",
+                        "use GROUP_OWNER or GROUP_READ_ONLY",
+                    ));
+                }
+            }
+        }
         Ok(())
     }
 }

@@ -68,6 +68,26 @@ impl State {
                 }
             }
         }
+        if let Some(atlas) = &scenario.atlas {
+            for p in &atlas.projects {
+                state
+                    .atlas
+                    .add_project_with_id(&p.id, &p.name, &atlas.org_id, &p.cluster_tier);
+            }
+            for k in &atlas.api_keys {
+                let key = super::atlas::AtlasApiKey {
+                    public_key: k.public_key.clone(),
+                    digest_ha1: super::atlas::md5_hex(&format!(
+                        "{}:{}:{}",
+                        k.public_key,
+                        super::atlas::DIGEST_REALM,
+                        k.private_key.expose()
+                    )),
+                    project_roles: k.project_roles.clone(),
+                };
+                state.atlas.api_keys.push(key);
+            }
+        }
         // Role assignments last: their principals are the tenants' users and service principals, seeded above.
         for t in &scenario.tenants {
             for s in &t.subscriptions {

@@ -9,6 +9,7 @@
 
 pub mod cosmos;
 pub mod permissions;
+pub mod private_endpoint_connections;
 pub mod resource_groups;
 pub mod role_assignments;
 pub mod role_definitions;

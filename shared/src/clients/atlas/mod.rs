@@ -8,7 +8,16 @@
 //! Every request and body uses the versioned media type `application/vnd.atlas.2023-01-01+json`
 //! (specs/mongodb-atlas, encryptionAtRest operations). Keys and secrets come from the environment
 //! (`MONGODB_ATLAS_PUBLIC_API_KEY`/`MONGODB_ATLAS_PRIVATE_API_KEY`, or
-//! `MONGODB_ATLAS_CLIENT_ID`/`MONGODB_ATLAS_CLIENT_SECRET`), the names the Atlas CLI uses.
+//! `MONGODB_ATLAS_CLIENT_ID`/`MONGODB_ATLAS_CLIENT_SECRET`, the names the Atlas CLI uses) or from
+//! a JSON file ([`AtlasAuth::from_file`]); never from flags. A 401 names the credential tried.
+//!
+//! The operations are laid out as their simulator twins in `tests/src/atlas/`:
+//! [`encryption_at_rest`], [`private_endpoints`], [`cloud_provider_access`], [`events`].
+
+pub mod cloud_provider_access;
+pub mod encryption_at_rest;
+pub mod events;
+pub mod private_endpoints;
 
 use crate::http::error::AuthContext;
 use crate::http::{ApiRequest, ApiResponse, HttpError, HttpStack, Service, ServiceClient};
@@ -87,8 +96,95 @@ impl AtlasAuth {
             });
         }
         Err(InputError::new("MONGODB_ATLAS_PUBLIC_API_KEY", "", "no Atlas credentials in the environment").with_fix(
-            "export MONGODB_ATLAS_PUBLIC_API_KEY and MONGODB_ATLAS_PRIVATE_API_KEY (an API key with Project Owner), or MONGODB_ATLAS_CLIENT_ID and MONGODB_ATLAS_CLIENT_SECRET (a service account); never pass them as flags",
+            "export MONGODB_ATLAS_PUBLIC_API_KEY and MONGODB_ATLAS_PRIVATE_API_KEY (an API key with Project Owner), or MONGODB_ATLAS_CLIENT_ID and MONGODB_ATLAS_CLIENT_SECRET (a service account), or pass --atlas-credentials FILE; never pass them as flags",
         ))
+    }
+
+    /// Reads the credentials from a JSON file: `{"publicApiKey", "privateApiKey"}` or
+    /// `{"clientId", "clientSecret"}`. `field` names the flag that gave the path.
+    pub fn from_file(field: &str, path: &std::path::Path) -> Result<Self, InputError> {
+        let shown = path.display().to_string();
+        let fix = "write {\"publicApiKey\": …, \"privateApiKey\": …} or {\"clientId\": …, \"clientSecret\": …} to the file (mode 0600)";
+        let text = crate::files::read_text(field, path)?.ok_or_else(|| {
+            InputError::new(field, &shown, "the file does not exist").with_fix(fix)
+        })?;
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            // The error names the position only: the file holds secrets.
+            InputError::new(
+                field,
+                &shown,
+                format!("not valid JSON (line {}, column {})", e.line(), e.column()),
+            )
+            .with_fix(fix)
+        })?;
+        let get = |name: &str| {
+            value
+                .get(name)
+                .and_then(|v| v.as_str())
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
+        let known = ["publicApiKey", "privateApiKey", "clientId", "clientSecret"];
+        if let Some(unknown) = value
+            .as_object()
+            .and_then(|o| o.keys().find(|k| !known.contains(&k.as_str())))
+        {
+            return Err(InputError::new(
+                field,
+                &shown,
+                format!(
+                    "unknown member `{unknown}` (the file has {})",
+                    known.join(", ")
+                ),
+            )
+            .with_fix(fix));
+        }
+        match (
+            get("publicApiKey"),
+            get("privateApiKey"),
+            get("clientId"),
+            get("clientSecret"),
+        ) {
+            (Some(public_key), Some(private_key), None, None) => Ok(AtlasAuth::ApiKey {
+                public_key,
+                private_key: Secret::new(private_key),
+            }),
+            (None, None, Some(client_id), Some(client_secret)) => Ok(AtlasAuth::ServiceAccount {
+                client_id,
+                client_secret: Secret::new(client_secret),
+            }),
+            _ => Err(InputError::new(
+                field,
+                &shown,
+                "it must hold exactly one pair: publicApiKey and privateApiKey, or clientId and clientSecret",
+            )
+            .with_fix(fix)),
+        }
+    }
+
+    /// Which credential this is, for messages (never the secret part).
+    pub fn describe(&self) -> String {
+        match self {
+            AtlasAuth::ApiKey { public_key, .. } => format!("the Atlas API key `{public_key}`"),
+            AtlasAuth::ServiceAccount { client_id, .. } => {
+                format!("the Atlas service account `{client_id}`")
+            }
+        }
+    }
+}
+
+/// The project role an Admin API v2 call needs (the spec's `x-rolesRequirements`): reading the
+/// encryption-at-rest settings, the events and the cloud provider access roles takes Project Read
+/// Only; everything else used here (changes, and the private endpoints even to read) Project Owner.
+pub fn required_role(method: &str, path: &str) -> &'static str {
+    let read = method.eq_ignore_ascii_case("GET");
+    let read_only_resource = path.ends_with("/encryptionAtRest")
+        || path.ends_with("/events")
+        || path.contains("/cloudProviderAccess");
+    if read && read_only_resource {
+        "Project Read Only"
+    } else {
+        "Project Owner"
     }
 }
 
@@ -329,10 +425,13 @@ struct Page<T> {
 #[derive(Clone, Debug)]
 pub struct AtlasClient {
     client: ServiceClient,
+    /// The credential in use, for the hint of a 401 (`the Atlas API key `…``).
+    credential: String,
 }
 
 impl AtlasClient {
     pub(crate) fn new(stack: &HttpStack, auth: AtlasAuth) -> Result<Self, HttpError> {
+        let credential = auth.describe();
         let endpoint = &stack.cloud().atlas_endpoint;
         let base = endpoint
             .join("api/atlas/v2/")
@@ -364,6 +463,7 @@ impl AtlasClient {
                 client_id,
                 client_secret,
             } => {
+                let label = format!("Atlas service account `{client_id}`");
                 let credential = Arc::new(AtlasServiceAccountCredential::new(
                     stack,
                     client_id,
@@ -372,7 +472,7 @@ impl AtlasClient {
                 ));
                 let context = AuthContext {
                     token_service: Service::Atlas,
-                    credential: "Atlas service account".into(),
+                    credential: label,
                     tenant: None,
                     token_url: Some(token_url),
                     hint: Some("check MONGODB_ATLAS_CLIENT_ID and MONGODB_ATLAS_CLIENT_SECRET and that the service account is not expired".into()),
@@ -385,7 +485,45 @@ impl AtlasClient {
         };
         Ok(Self {
             client: stack.service_client(Service::Atlas, base, vec![policy], Some(context)),
+            credential,
         })
+    }
+
+    /// This client reporting its waits (retries) to `reporter`.
+    pub fn observed(&self, reporter: crate::report::SharedReporter) -> Self {
+        Self {
+            client: self.client.observed(reporter),
+            credential: self.credential.clone(),
+        }
+    }
+
+    /// The answer as a result; a 401 names the credential that was tried.
+    fn checked(&self, response: ApiResponse) -> Result<ApiResponse, HttpError> {
+        if response.is_success() {
+            return Ok(response);
+        }
+        let mut error = response.error();
+        if response.status == 401 && error.code.as_deref() == Some("USER_UNAUTHORIZED") {
+            // Signed in, but the role is short of the one the operation's x-rolesRequirements name.
+            error.hint = Some(format!(
+                "Atlas accepted {} but its role on the project is not enough: {} {} needs {}; grant it that role on the project (Atlas UI › Project › Access Manager)",
+                self.credential,
+                error.method,
+                error.path,
+                required_role(&error.method, &error.path)
+            ));
+        } else if response.status == 401 {
+            error.hint = Some(format!(
+                "Atlas refused {}: check it (MONGODB_ATLAS_PUBLIC_API_KEY/MONGODB_ATLAS_PRIVATE_API_KEY, MONGODB_ATLAS_CLIENT_ID/MONGODB_ATLAS_CLIENT_SECRET or the --atlas-credentials file), that it is not expired, that it holds a role on the project and that your address is on its API access list",
+                self.credential
+            ));
+        }
+        Err(error.into())
+    }
+
+    async fn call(&self, request: ApiRequest) -> Result<ApiResponse, HttpError> {
+        let response = self.client.send(request).await?;
+        self.checked(response)
     }
 
     pub fn service_client(&self) -> &ServiceClient {
@@ -410,7 +548,7 @@ impl AtlasClient {
         if response.status == 404 && response.error().code.as_deref() != Some("GROUP_NOT_FOUND") {
             return Ok(None);
         }
-        response.into_result()?.json().map(Some)
+        self.checked(response)?.json().map(Some)
     }
 
     /// GET a paginated list (`results`, following the `next` link).
@@ -418,7 +556,7 @@ impl AtlasClient {
         let mut items = Vec::new();
         let mut request = self.request(Method::Get, path)?;
         for _ in 0..1000 {
-            let page: Page<T> = self.client.call(request.clone()).await?.json()?;
+            let page: Page<T> = self.call(request.clone()).await?.json()?;
             items.extend(page.results);
             match page
                 .links
@@ -437,8 +575,7 @@ impl AtlasClient {
         path: &str,
         body: &B,
     ) -> Result<T, HttpError> {
-        self.client
-            .call(self.request(Method::Patch, path)?.json_as(MEDIA_TYPE, body))
+        self.call(self.request(Method::Patch, path)?.json_as(MEDIA_TYPE, body))
             .await?
             .json()
     }
@@ -448,8 +585,7 @@ impl AtlasClient {
         path: &str,
         body: &B,
     ) -> Result<T, HttpError> {
-        self.client
-            .call(self.request(Method::Post, path)?.json_as(MEDIA_TYPE, body))
+        self.call(self.request(Method::Post, path)?.json_as(MEDIA_TYPE, body))
             .await?
             .json()
     }
@@ -464,7 +600,7 @@ impl AtlasClient {
         if response.status == 404 {
             return Ok(false);
         }
-        response.into_result().map(|_| true)
+        self.checked(response).map(|_| true)
     }
 }
 
@@ -479,6 +615,38 @@ mod tests {
                 .find(|(k, _)| *k == name)
                 .map(|(_, v)| v.to_string())
         }
+    }
+
+    #[test]
+    fn atlas_auth_from_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("atlas.json");
+        std::fs::write(
+            &path,
+            r#"{"publicApiKey":"pub","privateApiKey":"priv-secret"}"#,
+        )
+        .unwrap();
+        let auth = AtlasAuth::from_file("--atlas-credentials", &path).unwrap();
+        assert!(matches!(&auth, AtlasAuth::ApiKey { public_key, .. } if public_key == "pub"));
+        assert_eq!(auth.describe(), "the Atlas API key `pub`");
+        std::fs::write(&path, r#"{"clientId":"mdb_sa","clientSecret":"sa-secret"}"#).unwrap();
+        assert!(matches!(
+            AtlasAuth::from_file("--atlas-credentials", &path).unwrap(),
+            AtlasAuth::ServiceAccount { .. }
+        ));
+        for bad in [
+            r#"{"publicApiKey":"pub"}"#,
+            r#"{"publicApiKey":"pub","privateApiKey":"p","clientId":"c","clientSecret":"s"}"#,
+            r#"{"publicKey":"pub","privateApiKey":"priv-secret"}"#,
+            r#"{"publicApiKey":"pub","privateApiKey":"priv-secret""#,
+        ] {
+            std::fs::write(&path, bad).unwrap();
+            let e = AtlasAuth::from_file("--atlas-credentials", &path).unwrap_err();
+            assert_eq!(e.field, "--atlas-credentials");
+            assert!(!e.to_string().contains("priv-secret"), "{e}");
+        }
+        let e = AtlasAuth::from_file("--atlas-credentials", &dir.path().join("none")).unwrap_err();
+        assert!(e.problem.contains("does not exist"));
     }
 
     #[test]
@@ -511,6 +679,38 @@ mod tests {
                 .fix
                 .unwrap()
                 .contains("never pass them as flags")
+        );
+    }
+
+    #[test]
+    fn the_role_named_in_a_refusal_is_the_specs() {
+        let g = "/api/atlas/v2/groups/65f00000000000000000a001";
+        assert_eq!(
+            required_role("GET", &format!("{g}/encryptionAtRest")),
+            "Project Read Only"
+        );
+        assert_eq!(
+            required_role("PATCH", &format!("{g}/encryptionAtRest")),
+            "Project Owner"
+        );
+        assert_eq!(
+            required_role(
+                "GET",
+                &format!("{g}/encryptionAtRest/AZURE/privateEndpoints")
+            ),
+            "Project Owner"
+        );
+        assert_eq!(
+            required_role("GET", &format!("{g}/cloudProviderAccess")),
+            "Project Read Only"
+        );
+        assert_eq!(
+            required_role("POST", &format!("{g}/cloudProviderAccess")),
+            "Project Owner"
+        );
+        assert_eq!(
+            required_role("GET", &format!("{g}/events")),
+            "Project Read Only"
         );
     }
 }

@@ -13,6 +13,7 @@
 
 pub mod applications;
 pub mod federated_credentials;
+pub mod passwords;
 pub mod service_principals;
 
 use crate::http::{ApiRequest, ApiResponse, HttpError, ServiceClient};

@@ -40,6 +40,7 @@ pub fn build(
         ),
         redirect_uri_registered: redirect.is_some(),
         next_command: onboard_command(&spec.cloud_arg, &file_name(spec)),
+        atlas: None,
     }
 }
 
