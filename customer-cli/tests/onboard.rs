@@ -149,7 +149,8 @@ fn replication_and_propagation_delays_and_throttling_are_ridden_out() {
     use xtcmk_sim::replication::ReplicationRule;
     use xtcmk_sim::service::Service;
     let w = World::new();
-    // The new service principal is invisible to ARM for its first two role-assignment checks.
+    // The new service principal is invisible to ARM's directory lookups for a while; the
+    // assignment names principalType ServicePrincipal, so ARM does not look it up at all.
     w.sim.replication().add(ReplicationRule::reads(
         xtcmk_sim::arm::role_assignments::PRINCIPAL,
         2,
@@ -190,8 +191,17 @@ fn replication_and_propagation_delays_and_throttling_are_ridden_out() {
         .collect();
     assert_eq!(
         statuses,
-        [400, 400, 201],
-        "PrincipalNotFound twice, then created"
+        [201],
+        "principalType ServicePrincipal: created at once, no PrincipalNotFound and no retry"
+    );
+    assert!(
+        w.sim
+            .log()
+            .entries()
+            .iter()
+            .all(|e| e.body.is_none() || e.status != 400 || !e.path.contains("roleAssignments")),
+        "no refused role assignment: {:?}",
+        w.sim.log().summary()
     );
     // The plan knew the vault is new: the admin's key access is granted first, and the key's
     // create rides out the role's propagation (the 403s) before it succeeds.

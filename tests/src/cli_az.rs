@@ -1,6 +1,7 @@
 //! `xtcmk-sim az`: the Azure CLI commands the tools use, against a running simulator, for manual
-//! use (tests use the `sh` shim, which needs no binary). `az login` signs a user in to a config
-//! dir and installs the shim there; the account commands read the same config dir.
+//! use (tests use the `sh` shim, which needs no binary). `az login --user U` signs U in to U's
+//! own config dir (`az-U` next to the profile, whatever `AZURE_CONFIG_DIR` says) and installs
+//! the shim there; the account commands read the config dir `AZURE_CONFIG_DIR` names.
 
 use anyhow::{Context, bail};
 use std::path::PathBuf;
@@ -28,7 +29,8 @@ enum AzCommand {
         /// The tenant to use by default (id, domain or alias; default: the user's home tenant).
         #[arg(long)]
         tenant: Option<String>,
-        /// The config dir to write (default: $AZURE_CONFIG_DIR, else a folder next to the profile).
+        /// The config dir to write (default: the user's own folder next to the profile, so a
+        /// second `az login --user` in the same shell never writes into the first user's).
         #[arg(long)]
         config_dir: Option<PathBuf>,
     },
@@ -156,13 +158,7 @@ async fn login(
     let token = body["refreshToken"].as_str().unwrap_or_default();
     let tenant =
         tenant.unwrap_or_else(|| body["tenantId"].as_str().unwrap_or_default().to_string());
-    let dir = match config_dir.or_else(|| std::env::var_os("AZURE_CONFIG_DIR").map(PathBuf::from)) {
-        Some(d) => d,
-        None => profile
-            .parent()
-            .unwrap_or(std::path::Path::new("."))
-            .join(format!("az-{}", user.replace(['/', '\\', '@'], "_"))),
-    };
+    let dir = config_dir.unwrap_or_else(|| user_config_dir(&profile, &user));
     let dir = std::path::absolute(dir)?;
     az_shim::sign_in(&dir, port, &ca, Some(&tenant), token)?;
     let bin = dir.join("bin");
@@ -171,6 +167,14 @@ async fn login(
     println!("export AZURE_CONFIG_DIR='{}'", dir.display());
     println!("export PATH='{}':\"$PATH\"", bin.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// `az-<user>` next to the profile: each user signs in to a folder of their own.
+pub fn user_config_dir(profile: &std::path::Path, user: &str) -> PathBuf {
+    profile
+        .parent()
+        .unwrap_or(std::path::Path::new("."))
+        .join(format!("az-{}", user.replace(['/', '\\', '@'], "_")))
 }
 
 async fn account(action: &str, mut form: Vec<(String, String)>) -> anyhow::Result<ExitCode> {

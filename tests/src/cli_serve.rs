@@ -52,6 +52,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             zero_delay: args.zero_delay,
             state_file: args.state.clone(),
             dir: args.dir.clone(),
+            ..SimOptions::default()
         },
     )?;
     let mut profile = sim.profile_path().to_path_buf();

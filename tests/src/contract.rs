@@ -262,6 +262,18 @@ pub fn enum_info<T: SpecEnum>() -> ModelInfo {
     }
 }
 
+/// An enum the simulator keeps as a list of accepted strings (compared case-insensitively when
+/// a request is checked, as the service does), checked against the spec's enum values.
+pub fn list_info(rust_name: &'static str, spec: SpecRef, values: &[&'static str]) -> ModelInfo {
+    ModelInfo {
+        rust_name,
+        spec,
+        shape: Shape::Enum {
+            variants: values.to_vec(),
+        },
+    }
+}
+
 /// The member names a model decodes (its serde field or variant names), for conformance tests of
 /// contracts the registry does not load (Atlas's OpenAPI 3 YAML).
 pub fn member_names<T: DeserializeOwned>() -> Vec<&'static str> {
@@ -269,7 +281,7 @@ pub fn member_names<T: DeserializeOwned>() -> Vec<&'static str> {
 }
 
 /// The names serde's derive passes for a struct's fields or an enum's variants.
-fn recorded_names<T: DeserializeOwned>() -> Vec<&'static str> {
+pub fn recorded_names<T: DeserializeOwned>() -> Vec<&'static str> {
     let mut names = None;
     let _ = T::deserialize(Recorder(&mut names));
     names.unwrap_or_default().to_vec()

@@ -2,15 +2,15 @@
 //! `azure_identity`'s managed-identity credential calls when `IDENTITY_ENDPOINT` and
 //! `IDENTITY_HEADER` are set: `GET /msi/token?api-version=2019-08-01&resource=…[&client_id=…]`
 //! with the `X-IDENTITY-HEADER` secret. A "compute" is registered with
-//! [`crate::server::Shared::register_compute`]; its identities are user-assigned managed
+//! [`crate::shared::Shared::register_compute`]; its identities are user-assigned managed
 //! identities of the state. The answer's `expires_on` is a string of epoch seconds, as the
 //! service sends it.
 
 use crate::login::issue;
 use crate::reply::Reply;
 use crate::routes::{Call, Caller, Route, RouteTable};
-use crate::server::ServiceDef;
 use crate::service::Service;
+use crate::service_def::ServiceDef;
 use serde_json::json;
 use xtcmk::AppId;
 

@@ -2,12 +2,34 @@
 //! Entries hold no token and no secret: the token endpoint's form body is never kept, and JSON
 //! bodies have every member whose name mentions a secret, password or token replaced by `***`.
 
-use crate::routes::Kind;
 use crate::service::Service;
+use http::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
+
+/// Whether a request changes the cloud's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    Read,
+    Write,
+    /// A data-plane cryptographic operation (wrap, unwrap, encrypt, decrypt): it uses a key
+    /// without changing anything, so it is neither a read of state nor a write.
+    Crypto,
+}
+
+impl Kind {
+    /// GET and HEAD read; every other method writes unless its route says otherwise.
+    pub fn of_method(method: &Method) -> Kind {
+        if method == Method::GET || method == Method::HEAD {
+            Kind::Read
+        } else {
+            Kind::Write
+        }
+    }
+}
 
 /// One request the simulator answered (or dropped).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -61,6 +83,9 @@ impl LoggedRequest {
 pub struct RouteCount {
     pub reads: u64,
     pub writes: u64,
+    /// Data-plane cryptographic operations (see [`Kind::Crypto`]).
+    #[serde(default)]
+    pub crypto: u64,
     /// Writes that reached the service (see [`LoggedRequest::is_effective_write`]).
     pub effective_writes: u64,
     pub statuses: BTreeMap<u16, u64>,
@@ -71,6 +96,8 @@ pub struct RouteCount {
 pub struct Counters {
     pub reads: u64,
     pub writes: u64,
+    #[serde(default)]
+    pub crypto: u64,
     pub effective_writes: u64,
     pub routes: BTreeMap<String, RouteCount>,
 }
@@ -109,6 +136,10 @@ impl RequestLog {
                 Kind::Write => {
                     c.writes += 1;
                     route.writes += 1;
+                }
+                Kind::Crypto => {
+                    c.crypto += 1;
+                    route.crypto += 1;
                 }
             }
             if e.is_effective_write() {

@@ -16,8 +16,13 @@ fn endpoint(host: &str, port: u16) -> Url {
     Url::parse(&format!("https://{host}:{port}/")).expect("simulator hosts are valid URL hosts")
 }
 
-/// The cloud a simulator on `port` with CA file `ca_file` plays.
+/// The cloud a simulator on 127.0.0.1:`port` with CA file `ca_file` plays.
 pub fn cloud(port: u16, ca_file: PathBuf) -> Cloud {
+    cloud_at(IpAddr::V4(Ipv4Addr::LOCALHOST), port, ca_file)
+}
+
+/// The cloud a simulator listening on `address`:`port` plays (`*.localhost` resolves there).
+pub fn cloud_at(address: IpAddr, port: u16, ca_file: PathBuf) -> Cloud {
     Cloud {
         name: CLOUD_NAME.into(),
         login_endpoint: endpoint(LOGIN_HOST, port),
@@ -36,7 +41,7 @@ pub fn cloud(port: u16, ca_file: PathBuf) -> Cloud {
         ca_file: Some(ca_file),
         resolve: vec![ResolveRule {
             host_suffix: "localhost".into(),
-            address: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            address,
         }],
         // The simulator plays the public cloud's regions.
         locations: xtcmk::cloud::PUBLIC_REGIONS

@@ -5,6 +5,12 @@ pub const APPLICATION_ADMINISTRATOR: &str = "9b895d92-2cd3-44c7-9d02-a6ac2d5ea5c
 pub const CLOUD_APPLICATION_ADMINISTRATOR: &str = "158c047a-c907-4556-b7ef-446551a6b5f7";
 pub const APPLICATION_DEVELOPER: &str = "cf1c38e5-3621-4004-a7cb-879624dced7c";
 
+/// Microsoft Graph application permissions (the `roles` claim of app-only Graph tokens; Graph
+/// permissions reference): manage every app registration and service principal, or only the
+/// ones the app owns (and create new ones, which it then owns).
+pub const APPLICATION_READWRITE_ALL: &str = "Application.ReadWrite.All";
+pub const APPLICATION_READWRITE_OWNEDBY: &str = "Application.ReadWrite.OwnedBy";
+
 /// Every signed-in user's token carries this one (Entra's "User" role template).
 pub const USER: &str = "b79fbf4d-3ef9-4689-8143-76b194e85509";
 

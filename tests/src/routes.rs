@@ -6,32 +6,13 @@
 //! To add a route: write `fn handler(call: &Call) -> Reply` in the service's module and add
 //! `Route::get("/pattern/{name}", handler)` (or `put`, `post`, `post_read`, ...) to its `routes()`.
 
+pub use crate::log::Kind;
 use crate::reply::Reply;
-use crate::server::Shared;
 use crate::service::Service;
+use crate::shared::Shared;
 use crate::tokens::Claims;
 use http::{HeaderMap, Method};
-use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-
-/// Whether a request changes the cloud's state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    Read,
-    Write,
-}
-
-impl Kind {
-    /// GET and HEAD read; every other method writes unless its route says otherwise.
-    pub fn of_method(method: &Method) -> Kind {
-        if method == Method::GET || method == Method::HEAD {
-            Kind::Read
-        } else {
-            Kind::Write
-        }
-    }
-}
 
 pub type Handler = fn(&Call) -> Reply;
 
@@ -81,6 +62,11 @@ impl Route {
     /// A POST that changes nothing (token requests, `checkNameAvailability`, permission lists).
     pub fn post_read(pattern: &'static str, handler: Handler) -> Self {
         Self::new(Method::POST, pattern, Kind::Read, handler)
+    }
+
+    /// A POST that runs a cryptographic operation with a key (logged as [`Kind::Crypto`]).
+    pub fn post_crypto(pattern: &'static str, handler: Handler) -> Self {
+        Self::new(Method::POST, pattern, Kind::Crypto, handler)
     }
 }
 
@@ -219,6 +205,8 @@ pub struct Call {
     pub caller: Option<Caller>,
     /// The request id this answer carries (`x-ms-request-id` / `request-id`).
     pub request_id: String,
+    /// The client's address (what a Key Vault firewall sees).
+    pub peer: Option<std::net::SocketAddr>,
 }
 
 impl Call {
@@ -257,6 +245,11 @@ impl Call {
     /// `https://{host}` of this request (the port included).
     pub fn origin(&self) -> String {
         format!("https://{}", self.host)
+    }
+
+    /// The host name of this request, without its port.
+    pub fn host_name(&self) -> String {
+        crate::service::strip_port(&self.host).to_string()
     }
 }
 

@@ -47,6 +47,10 @@ pub struct Claims {
     pub scp: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub wids: Vec<String>,
+    /// Application permissions (app roles) granted to an application for this token's
+    /// resource, e.g. Graph's `Application.ReadWrite.All`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
     /// Managed identities: the identity's ARM resource id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub xms_mirid: Option<String>,

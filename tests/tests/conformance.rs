@@ -1,6 +1,8 @@
-//! The simulator's request models against the published contracts in `../shared/specs`: the
-//! same member names, the same required members, the same enum values. Skipped (with a printed
-//! reason) when the specs folder is absent.
+//! The simulator's models and answers against the published contracts in `../shared/specs`:
+//! ARM and Key Vault request models (the same member names, required members and enum values as
+//! the Swagger definitions), Graph (the entity members the simulator declares and decodes, and
+//! the members of its answers, against the CSDL), and Atlas (its answers against the Admin API
+//! v2 OpenAPI schemas). Skipped (with a printed reason) when the specs folder is absent.
 
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -101,6 +103,306 @@ fn request_models_match_the_specs() {
             }
         }
     }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+// ---- Microsoft Graph: the entity members the simulator knows, against the CSDL ------------------
+
+/// Every property an entity type of the CSDL declares, with those of its base types.
+fn csdl_properties(doc: &roxmltree::Document, entity: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut name = Some(entity.to_string());
+    while let Some(current) = name.take() {
+        let node = doc
+            .descendants()
+            .find(|n| n.has_tag_name("EntityType") && n.attribute("Name") == Some(&current))
+            .unwrap_or_else(|| panic!("no EntityType {current} in the CSDL excerpt"));
+        out.extend(
+            node.children()
+                .filter(|c| c.has_tag_name("Property"))
+                .filter_map(|c| c.attribute("Name").map(String::from)),
+        );
+        name = node
+            .attribute("BaseType")
+            .map(|b| b.trim_start_matches("graph.").to_string());
+    }
+    out
+}
+
+#[test]
+fn graph_members_match_the_csdl() {
+    let path = specs_dir().join("msgraph/v1.0-Prod.csdl.excerpt.xml");
+    if !path.is_file() {
+        println!("skipped: {} not found", path.display());
+        return;
+    }
+    let text = std::fs::read_to_string(&path).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    let mut problems = Vec::new();
+    for (entity, declared) in xtcmk_sim::graph::models::ENTITIES {
+        let ours: BTreeSet<String> = declared.iter().map(|s| s.to_string()).collect();
+        let spec = csdl_properties(&doc, entity);
+        if ours != spec {
+            problems.push(format!(
+                "{entity}: only in the simulator {:?}, only in the CSDL {:?}",
+                ours.difference(&spec).collect::<Vec<_>>(),
+                spec.difference(&ours).collect::<Vec<_>>()
+            ));
+        }
+    }
+    for (entity, rust, fields) in xtcmk_sim::graph::models::body_models() {
+        let spec = csdl_properties(&doc, entity);
+        let undeclared: Vec<_> = fields.iter().filter(|f| !spec.contains(**f)).collect();
+        if !undeclared.is_empty() {
+            problems.push(format!(
+                "{rust} decodes members {entity} does not declare: {undeclared:?}"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// The simulator's Graph answers carry only members the entity declares (and OData's own).
+#[tokio::test]
+async fn graph_answers_carry_declared_members_only() {
+    use xtcmk_sim::harness::probe::Probe;
+    use xtcmk_sim::scenario::demo;
+    let path = specs_dir().join("msgraph/v1.0-Prod.csdl.excerpt.xml");
+    if !path.is_file() {
+        println!("skipped: {} not found", path.display());
+        return;
+    }
+    let text = std::fs::read_to_string(&path).unwrap();
+    let doc = roxmltree::Document::parse(&text).unwrap();
+    let sim = xtcmk_sim::Sim::demo();
+    let p = Probe::new(&sim);
+    let token = p.user_graph(demo::PROVIDER, demo::PROVIDER_ADMIN);
+    let app = p
+        .post(
+            &p.graph("/v1.0/applications"),
+            Some(&token),
+            serde_json::json!({ "displayName": "Conformance", "signInAudience": "AzureADMultipleOrgs" }),
+        )
+        .await;
+    assert_eq!(app.status, 201, "{}", app.text);
+    let id = app.body["id"].as_str().unwrap().to_string();
+    let fic = p
+        .post(
+            &p.graph(&format!("/v1.0/applications/{id}/federatedIdentityCredentials")),
+            Some(&token),
+            serde_json::json!({ "name": "c1", "issuer": "https://issuer.example", "subject": "s", "audiences": ["api://AzureADTokenExchange"] }),
+        )
+        .await;
+    assert_eq!(fic.status, 201, "{}", fic.text);
+    let sp = p
+        .get(
+            &p.graph(&format!(
+                "/v1.0/servicePrincipals?$filter=appId eq '{}'",
+                demo::CI_APP_ID
+            )),
+            Some(&token),
+        )
+        .await;
+    let checks = [
+        ("application", app.body.clone()),
+        ("federatedIdentityCredential", fic.body.clone()),
+        ("servicePrincipal", sp.body["value"][0].clone()),
+    ];
+    let mut problems = Vec::new();
+    for (entity, body) in checks {
+        let spec = csdl_properties(&doc, entity);
+        let object = body
+            .as_object()
+            .unwrap_or_else(|| panic!("{entity}: {body}"));
+        for key in object.keys() {
+            if !key.starts_with("@odata.") && !spec.contains(key) {
+                problems.push(format!("{entity} answer has undeclared member {key}"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+// ---- MongoDB Atlas: the simulator's answers against the Admin API v2 schemas --------------------
+
+/// Checks `value` against an OpenAPI schema of `doc` (following `$ref` and `allOf`): objects hold
+/// only declared properties and every required one, scalars have the declared type.
+fn check_openapi(doc: &Value, schema: &Value, value: &Value, at: &str, problems: &mut Vec<String>) {
+    if let Some(r) = schema["$ref"].as_str() {
+        let name = r.trim_start_matches("#/components/schemas/");
+        return check_openapi(
+            doc,
+            &doc["components"]["schemas"][name],
+            value,
+            at,
+            problems,
+        );
+    }
+    let mut properties = serde_json::Map::new();
+    let mut required: Vec<String> = Vec::new();
+    let mut parts = vec![schema.clone()];
+    while let Some(part) = parts.pop() {
+        if let Some(r) = part["$ref"].as_str() {
+            let name = r.trim_start_matches("#/components/schemas/");
+            parts.push(doc["components"]["schemas"][name].clone());
+            continue;
+        }
+        if let Some(p) = part["properties"].as_object() {
+            properties.extend(p.clone());
+        }
+        if let Some(r) = part["required"].as_array() {
+            required.extend(r.iter().filter_map(|v| v.as_str().map(String::from)));
+        }
+        if let Some(all) = part["allOf"].as_array() {
+            parts.extend(all.iter().cloned());
+        }
+    }
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                match properties.get(k) {
+                    Some(s) => check_openapi(doc, s, v, &format!("{at}.{k}"), problems),
+                    None => problems.push(format!("{at}: undeclared member {k}")),
+                }
+            }
+            for r in required {
+                if !map.contains_key(&r) {
+                    problems.push(format!("{at}: required member {r} missing"));
+                }
+            }
+        }
+        Value::String(_) if schema["type"] != "string" && !schema["type"].is_null() => problems
+            .push(format!(
+                "{at}: a string where the schema says {}",
+                schema["type"]
+            )),
+        Value::Bool(_) if schema["type"] != "boolean" && !schema["type"].is_null() => problems
+            .push(format!(
+                "{at}: a boolean where the schema says {}",
+                schema["type"]
+            )),
+        Value::Number(_)
+            if !["integer", "number"].contains(&schema["type"].as_str().unwrap_or("integer")) =>
+        {
+            problems.push(format!(
+                "{at}: a number where the schema says {}",
+                schema["type"]
+            ))
+        }
+        _ => {}
+    }
+}
+
+#[tokio::test]
+async fn atlas_answers_fit_the_admin_api_schemas() {
+    use xtcmk_sim::harness::probe::Probe;
+    let path = specs_dir().join("mongodb-atlas/atlas-admin-v2.encryptionAtRest.excerpt.yaml");
+    if !path.is_file() {
+        println!("skipped: {} not found", path.display());
+        return;
+    }
+    let doc: Value = serde_norway::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let sim = xtcmk_sim::Sim::demo();
+    let group = {
+        let mut state = sim.state();
+        let group = state
+            .atlas
+            .add_project("conformance", "5f0000000000000000000001");
+        state
+            .atlas
+            .add_service_account("mdb_sa_id_c", "sa-secret-c", &[&group], &["GROUP_OWNER"]);
+        group
+    };
+    let p = Probe::new(&sim);
+    let atlas = sim.cloud().atlas_endpoint.clone();
+    let basic = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        "mdb_sa_id_c:sa-secret-c",
+    );
+    let bearer = {
+        let form = "grant_type=client_credentials";
+        let client = xtcmk::http::transport::build_client(sim.cloud()).unwrap();
+        let answer: Value = client
+            .post(format!("{atlas}api/oauth/token"))
+            .header("authorization", format!("Basic {basic}"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        answer["access_token"]
+            .as_str()
+            .expect("a token")
+            .to_string()
+    };
+    // Every Admin API v2 call names its version in Accept (the tools send 2023-01-01).
+    let versioned = [("accept", "application/vnd.atlas.2023-01-01+json")];
+    let ear = p
+        .get_with(
+            &format!("{atlas}api/atlas/v2/groups/{group}/encryptionAtRest"),
+            Some(&bearer),
+            &versioned,
+        )
+        .await;
+    assert_eq!(ear.status, 200, "{}", ear.text);
+    let missing = p
+        .get_with(
+            &format!(
+                "{atlas}api/atlas/v2/groups/{}/encryptionAtRest",
+                "0".repeat(24)
+            ),
+            Some(&bearer),
+            &versioned,
+        )
+        .await;
+    let invalid = p
+        .get_with(
+            &format!("{atlas}api/atlas/v2/groups/not-a-group/encryptionAtRest"),
+            Some(&bearer),
+            &versioned,
+        )
+        .await;
+    assert_eq!((missing.status, invalid.status), (404, 400));
+    let unversioned = p
+        .get(
+            &format!("{atlas}api/atlas/v2/groups/{group}/encryptionAtRest"),
+            Some(&bearer),
+        )
+        .await;
+    assert_eq!(unversioned.status, 406, "{}", unversioned.text);
+    let schemas = &doc["components"]["schemas"];
+    let mut problems = Vec::new();
+    check_openapi(
+        &doc,
+        &schemas["EncryptionAtRest"],
+        &ear.body,
+        "EncryptionAtRest",
+        &mut problems,
+    );
+    check_openapi(
+        &doc,
+        &schemas["ApiError"],
+        &missing.body,
+        "ApiError(404)",
+        &mut problems,
+    );
+    check_openapi(
+        &doc,
+        &schemas["ApiError"],
+        &invalid.body,
+        "ApiError(400)",
+        &mut problems,
+    );
+    check_openapi(
+        &doc,
+        &schemas["ApiError"],
+        &unversioned.body,
+        "ApiError(406)",
+        &mut problems,
+    );
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 

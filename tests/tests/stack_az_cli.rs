@@ -115,6 +115,14 @@ fn managed_identity_tokens_from_the_identity_endpoint() {
             client_id: MI_CLIENT_ID.parse().unwrap(),
             principal_id: MI_PRINCIPAL_ID.parse().unwrap(),
         });
+    // ARM reads need a role: the identity reads the subscription.
+    provider.subscriptions[0]
+        .role_assignments
+        .push(xtcmk_sim::scenario::RoleAssignmentSpec {
+            principal: MI_CLIENT_ID.into(),
+            role: xtcmk_sim::arm::role_definitions::READER.into(),
+            scope: None,
+        });
     let sim = Sim::start(scenario);
     let id = MI_CLIENT_ID.parse().unwrap();
     let out = run_child(

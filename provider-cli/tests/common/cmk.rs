@@ -306,6 +306,7 @@ pub fn pinned_scenario() -> Scenario {
             app_id: app,
             display_name: cross_tenant::APP_NAME.into(),
             directory_roles: Vec::new(),
+            app_roles: Vec::new(),
         });
     scenario.validate().expect("the pinned world is valid");
     scenario

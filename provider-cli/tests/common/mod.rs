@@ -6,6 +6,7 @@ pub mod cmk;
 
 use std::path::Path;
 use xtcmk::{AppId, ObjectId, SubscriptionId};
+use xtcmk_sim::arm::role_definitions;
 use xtcmk_sim::bin_run::{BinOutput, run_bin};
 use xtcmk_sim::snapshot::Filters;
 use xtcmk_sim::state::FederatedCredential;
@@ -22,8 +23,9 @@ pub const APP_NAME: &str = "Contoso CMK";
 pub const UAMI: &str = "uami-cmk";
 pub const SEEDED_APP: &str = "Contoso legacy";
 
-/// The provider tenant: a subscription with `rg-cmk`, an Application Administrator, an
-/// Application Developer and a user without directory roles; `with` adds more.
+/// The provider tenant: a subscription with `rg-cmk`, an Application Administrator (Owner of the
+/// subscription), an Application Developer and a user without directory roles (both
+/// Contributors: ARM authorizes every read and write); `with` adds more.
 pub fn scenario(
     with: impl FnOnce(xtcmk_sim::scenario::TenantBuilder) -> xtcmk_sim::scenario::TenantBuilder,
 ) -> Scenario {
@@ -32,6 +34,9 @@ pub fn scenario(
             let t = t
                 .subscription("Contoso SaaS production", |s| {
                     s.resource_group(RG, LOCATION)
+                        .role_assignment(ADMIN, role_definitions::OWNER)
+                        .role_assignment(DEVELOPER, role_definitions::CONTRIBUTOR)
+                        .role_assignment(NOBODY, role_definitions::CONTRIBUTOR)
                 })
                 .user(ADMIN, "Alex Admin", &[roles::APPLICATION_ADMINISTRATOR])
                 .user(DEVELOPER, "Dana Developer", &[roles::APPLICATION_DEVELOPER])

@@ -33,6 +33,10 @@ pub fn lookup(service: Service, status: u16, code: Option<&str>, message: &str) 
         "AADSTS500113" => {
             "no reply address is registered on the app: register the redirect URI on the app, or drop redirect_uri and install the service principal with Graph instead"
         }
+        // Entra's code for a client secret past its end date (distinct from a wrong one, 7000215).
+        "AADSTS7000222" => {
+            "the client secret has expired: create a new one on the app registration and set AZURE_CLIENT_SECRET to its value"
+        }
         "AADSTS7000215" => {
             "the client secret is wrong or expired: check AZURE_CLIENT_SECRET (the secret's value, not its id)"
         }
@@ -47,7 +51,7 @@ pub fn lookup(service: Service, status: u16, code: Option<&str>, message: &str) 
             "the vault uses access policies and the signed-in principal's policy lacks this key permission: add it to the vault's access policies"
         }
         "ForbiddenByFirewall" => {
-            "the vault's firewall blocks this client: allow your address, or set networkAcls.bypass to AzureServices (Cosmos DB needs trusted-services access anyway)"
+            "the vault's firewall blocks this client's address: add it to the vault's networkAcls.ipRules (or set defaultAction Allow); bypass AzureServices lets trusted Azure services such as Cosmos DB through, not this tool"
         }
         "ForbiddenByConnection" => {
             "the vault accepts only private-endpoint traffic; Cosmos DB cannot use such a vault for CMK"
@@ -120,6 +124,7 @@ mod tests {
             "AADSTS700211",
             "AADSTS700213",
             "AADSTS500113",
+            "AADSTS7000222",
             "ForbiddenByRbac",
             "ForbiddenByPolicy",
             "ForbiddenByFirewall",

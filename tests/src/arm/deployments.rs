@@ -1,11 +1,14 @@
 //! Template deployments at resource-group scope, a long-running PUT
 //! (resources-deployments/2026-09-01): `PUT` answers 201 with `Azure-AsyncOperation`, the
-//! operation goes Accepted → InProgress → Succeeded over successive polls. Templates are stored;
-//! only their Cosmos DB accounts are deployed (see `cosmos::template`).
+//! operation goes Accepted → InProgress → Succeeded over successive polls. Templates are
+//! validated for their shape (400 `InvalidTemplate`, "Deployment template validation failed:
+//! '…'", azure-quickstart-templates#760 and Azure-Samples/multimodal-rag-code-execution#29),
+//! then stored; only their Cosmos DB accounts are deployed (see `cosmos::template`). Every route
+//! is authorized first: `Microsoft.Resources/deployments/write|read` at the deployment's id.
 
 use super::models::Deployment;
 use super::operations::{self, DEFAULT_STEPS};
-use super::{error, resource_group_not_found};
+use super::{authorize, error, path_scope, resource_group_not_found};
 use crate::contract::{Dialect, decode};
 use crate::reply::Reply;
 use crate::routes::{Call, Route};
@@ -23,7 +26,7 @@ pub fn routes() -> Vec<Route> {
         Route::get(PATTERN, get),
         Route::get(
             "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Resources/deployments/{name}/operationStatuses/{op}",
-            operations::poll,
+            poll,
         ),
     ]
 }
@@ -34,6 +37,87 @@ fn valid_name(name: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_alphanumeric() || "-_.()".contains(c))
+}
+
+const READ: &str = "Microsoft.Resources/deployments/read";
+const WRITE: &str = "Microsoft.Resources/deployments/write";
+
+/// The deployment's id: the path up to `/operationStatuses`.
+fn deployment_scope(call: &Call) -> String {
+    let path = path_scope(call);
+    match path.to_ascii_lowercase().find("/operationstatuses/") {
+        Some(i) => path[..i].to_string(),
+        None => path,
+    }
+}
+
+fn poll(call: &Call) -> Reply {
+    if let Err(r) = authorize(call, &deployment_scope(call), READ) {
+        return r;
+    }
+    operations::poll(call)
+}
+
+fn invalid_template(detail: &str) -> Reply {
+    error(
+        400,
+        "InvalidTemplate",
+        &format!("Deployment template validation failed: '{detail}'."),
+    )
+}
+
+/// The shape ARM checks before it deploys: a JSON object with `$schema`, `contentVersion` and
+/// `resources` (an array, or an object of symbolic names for languageVersion 2.0), and every
+/// resource with a non-empty `type`, `apiVersion` and `name` (ARM template syntax,
+/// learn.microsoft.com/azure/azure-resource-manager/templates/syntax).
+fn validate_template(template: &Value) -> Result<(), Reply> {
+    let Some(object) = template.as_object() else {
+        return Err(invalid_template(
+            "The template must be a JSON object. Please see https://aka.ms/arm-syntax for usage details.",
+        ));
+    };
+    for required in ["$schema", "contentVersion", "resources"] {
+        if !object.contains_key(required) {
+            return Err(invalid_template(&format!(
+                "Required property '{required}' not found in JSON. Path 'properties.template'."
+            )));
+        }
+    }
+    if !object["contentVersion"].is_string() {
+        return Err(invalid_template(
+            "The template property 'contentVersion' must be a string like '1.0.0.0'. Path 'properties.template.contentVersion'.",
+        ));
+    }
+    let resources: Vec<(String, &Value)> = match &object["resources"] {
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (format!("[{i}]"), r))
+            .collect(),
+        Value::Object(map) => map.iter().map(|(k, r)| (format!(".{k}"), r)).collect(),
+        _ => {
+            return Err(invalid_template(
+                "The template property 'resources' must be an array (or, with languageVersion 2.0, an object). Path 'properties.template.resources'.",
+            ));
+        }
+    };
+    for (at, resource) in resources {
+        let text = |k: &str| resource.get(k).and_then(Value::as_str).unwrap_or_default();
+        for required in ["type", "apiVersion"] {
+            if text(required).trim().is_empty() {
+                return Err(invalid_template(&format!(
+                    "Required property '{required}' not found in JSON. Path 'properties.template.resources{at}'."
+                )));
+            }
+        }
+        if text("name").trim().is_empty() {
+            return Err(invalid_template(&format!(
+                "The template resource '' of type '{}' at path 'properties.template.resources{at}' is not valid. The name property cannot be null or empty. Please see https://aka.ms/arm-syntax-resources for usage details.",
+                text("type")
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn template_hash(template: Option<&Value>) -> String {
@@ -49,6 +133,9 @@ fn now_rfc3339() -> String {
 }
 
 fn put(call: &Call) -> Reply {
+    if let Err(r) = authorize(call, &path_scope(call), WRITE) {
+        return r;
+    }
     let request: Deployment = match decode(call, Dialect::Arm) {
         Ok(d) => d,
         Err(reply) => return reply,
@@ -79,6 +166,11 @@ fn put(call: &Call) -> Reply {
             "InvalidRequestContent",
             "The request content was invalid: 'properties.parameters' and 'properties.parametersLink' cannot both be given.",
         );
+    }
+    if let Some(template) = &p.template
+        && let Err(reply) = validate_template(template)
+    {
+        return reply;
     }
     let mut state = call.state();
     let (sub_id, rg_name) = match super::subscription(&state, call) {
@@ -177,6 +269,9 @@ fn put(call: &Call) -> Reply {
 }
 
 fn get(call: &Call) -> Reply {
+    if let Err(r) = authorize(call, &path_scope(call), READ) {
+        return r;
+    }
     let state = call.state();
     let sub_id = match super::subscription(&state, call) {
         Ok((_, sub)) => sub.id,

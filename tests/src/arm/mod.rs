@@ -2,8 +2,10 @@
 //! `{"error":{"code","message"}}`; answers carry `x-ms-request-id` and
 //! `x-ms-correlation-request-id`. Path segments compare case-insensitively.
 
+pub mod api_versions;
 pub mod cosmos;
 mod deployments;
+mod metadata;
 pub mod models;
 pub mod operations;
 pub mod permissions;
@@ -19,8 +21,8 @@ pub mod vaults;
 use crate::auth::{Checked, audience_matches, check, utc};
 use crate::reply::Reply;
 use crate::routes::{Call, Caller, Route, RouteTable};
-use crate::server::ServiceDef;
 use crate::service::Service;
+use crate::service_def::ServiceDef;
 use crate::state::{State, Subscription, Tenant};
 use crate::tokens::TokenProblem;
 use serde_json::json;
@@ -67,6 +69,7 @@ fn routes() -> Vec<Route> {
     routes.extend(permissions::routes());
     routes.extend(user_assigned_identities::routes());
     routes.extend(subscription_list::routes());
+    routes.extend(metadata::routes());
     routes.extend(cosmos::routes());
     routes
 }
@@ -93,6 +96,15 @@ fn unauthorized(call: &Call, code: &str, message: &str) -> Reply {
 /// ARM's token check: signature and lifetime, the ARM audience, and for `/subscriptions/{id}/…`
 /// the subscription's tenant; then the required `api-version`.
 fn admit(call: &Call) -> Result<Option<Caller>, Reply> {
+    // The cloud's metadata is public: `az cloud register` reads it before any sign-in.
+    if call
+        .path
+        .trim_end_matches('/')
+        .eq_ignore_ascii_case("/metadata/endpoints")
+    {
+        check_api_version(call)?;
+        return Ok(None);
+    }
     let claims = match check(call) {
         Checked::Missing => {
             return Err(unauthorized(
@@ -163,15 +175,67 @@ fn admit(call: &Call) -> Result<Option<Caller>, Reply> {
             ));
         }
     }
-    // Every ARM request names its api-version (ARM RPC: MissingApiVersionParameter).
-    if call.query("api-version").is_none_or(str::is_empty) {
+    check_api_version(call)?;
+    Ok(Some(Caller { claims: *claims }))
+}
+
+/// Every ARM request names its api-version (ARM RPC: MissingApiVersionParameter), and one the
+/// resource type accepts ([`api_versions`]).
+fn check_api_version(call: &Call) -> Result<(), Reply> {
+    let Some(version) = call.query("api-version").filter(|v| !v.is_empty()) else {
         return Err(error(
             400,
             "MissingApiVersionParameter",
             "The api-version query parameter (?api-version=) is required for all requests.",
         ));
+    };
+    match api_versions::check(&call.path, version, &request_location(call)) {
+        Some(refused) => Err(refused),
+        None => Ok(()),
     }
-    Ok(Some(Caller { claims: *claims }))
+}
+
+/// The region ARM routes a request to: a `locations/{l}` segment, else the resource group's
+/// location, else `global`.
+fn request_location(call: &Call) -> String {
+    let segments: Vec<&str> = call.path.trim_matches('/').split('/').collect();
+    let after = |name: &str| {
+        segments
+            .iter()
+            .position(|s| s.eq_ignore_ascii_case(name))
+            .and_then(|i| segments.get(i + 1))
+            .map(|s| s.to_string())
+    };
+    if let Some(location) = after("locations") {
+        return location;
+    }
+    if let (Some(sub), Some(rg)) = (after("subscriptions"), after("resourcegroups")) {
+        let state = call.state();
+        if let Some(location) = state.subscription(&sub).and_then(|(_, s)| {
+            s.resource_groups
+                .iter()
+                .find(|g| g.name.eq_ignore_ascii_case(&rg))
+                .map(|g| g.location.clone())
+        }) {
+            return location;
+        }
+    }
+    "global".into()
+}
+
+/// The resource id a request addresses, as written in its path (ARM authorizes and names this
+/// scope in `AuthorizationFailed`).
+pub fn path_scope(call: &Call) -> String {
+    call.path.trim_end_matches('/').to_string()
+}
+
+/// The subscription of the path must exist, then the caller needs `action` at `scope`.
+pub fn authorize(call: &Call, scope: &str, action: &str) -> Result<(), Reply> {
+    {
+        let state = call.state();
+        subscription(&state, call)?;
+    }
+    permissions::require(call, scope, action)
 }
 
 /// The subscription of the `sub` path capture, or ARM's `SubscriptionNotFound`.

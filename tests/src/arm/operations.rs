@@ -37,6 +37,23 @@ pub fn running(state: &State, resource_id: &str) -> bool {
         .any(|op| op.resource_key == key && !op.is_terminal())
 }
 
+/// Moves the running operation on this resource one step (a read that observes it) and mirrors
+/// its status into the resource's `properties.provisioningState`; returns the status, or `None`
+/// when no operation runs on the resource.
+pub fn advance(state: &mut State, resource_id: &str) -> Option<String> {
+    let key = resource_id.to_ascii_lowercase();
+    let op = state
+        .operations
+        .values_mut()
+        .find(|op| op.resource_key == key && !op.is_terminal())?;
+    op.polls += 1;
+    let status = op.status().to_string();
+    if let Some(resource) = state.resources.get_mut(&key) {
+        resource.body["properties"]["provisioningState"] = serde_json::json!(status);
+    }
+    Some(status)
+}
+
 /// The `Azure-AsyncOperation` URL of operation `op_id` under `path` (an ARM path).
 pub fn status_url(call: &Call, path: &str, op_id: &str) -> String {
     let api = call.query("api-version").unwrap_or_default();

@@ -1,7 +1,8 @@
 //! The caller's effective permissions (`Permissions_ListForResourceGroup`,
 //! `Permissions_ListForResource`, authorization 2022-04-01): the permissions of every role
-//! assigned to the caller at the scope or above it. Also the check other routes use before a
-//! write (403 `AuthorizationFailed`).
+//! assigned to the caller at the scope or above it. Also the one check every ARM route makes
+//! before it reads or writes anything: may principal P perform action A at scope S
+//! ([`allowed`], [`require`]), refused with ARM's 403 `AuthorizationFailed`.
 
 use super::role_assignments;
 use super::role_definitions;
@@ -83,16 +84,35 @@ pub fn allowed(state: &State, principal: &str, scope: &str, action: &str) -> boo
     })
 }
 
-/// ARM's 403 when the caller lacks `action` at `scope`.
+/// ARM's 403 when the caller lacks `action` at `scope`: a user is named by UPN, an application
+/// by its object id (azure-sdk-for-net#5026, azure-tools-for-java#3643 show both shapes).
 pub fn authorization_failed(call: &Call, action: &str, scope: &str) -> Reply {
-    let oid = call.caller().claims.oid.clone().unwrap_or_default();
+    let claims = &call.caller().claims;
+    let oid = claims.oid.clone().unwrap_or_default();
+    let client = claims.upn.clone().unwrap_or_else(|| oid.clone());
     super::error(
         403,
         "AuthorizationFailed",
         &format!(
-            "The client '{oid}' with object id '{oid}' does not have authorization to perform action '{action}' over scope '{scope}' or the scope is invalid. If access was recently granted, please refresh your credentials."
+            "The client '{client}' with object id '{oid}' does not have authorization to perform action '{action}' over scope '{scope}' or the scope is invalid. If access was recently granted, please refresh your credentials."
         ),
     )
+}
+
+/// Whether the caller may perform `action` at `scope` (no answer built).
+pub fn may(call: &Call, scope: &str, action: &str) -> bool {
+    let oid = call.caller().claims.oid.clone().unwrap_or_default();
+    allowed(&call.state(), &oid, scope, action)
+}
+
+/// Whether `principal` holds any role assignment at `scope`, above it or below it: what makes
+/// ARM list a subscription for a caller and let it read the subscription (Subscriptions_List
+/// returns the subscriptions the caller has access to).
+pub fn has_any_access(state: &State, principal: &str, scope: &str) -> bool {
+    role_assignments::all(state).any(|ra| {
+        ra.principal_id.eq_ignore_ascii_case(principal)
+            && (covers(&ra.scope, scope) || covers(scope, &ra.scope))
+    })
 }
 
 /// Checks the caller may do `action` at `scope`.

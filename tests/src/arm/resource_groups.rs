@@ -1,7 +1,10 @@
-//! Resource groups: `GET`, `HEAD` and `PUT /subscriptions/{sub}/resourcegroups/{rg}`.
+//! Resource groups: `GET`, `HEAD` and `PUT /subscriptions/{sub}/resourcegroups/{rg}`, each
+//! authorized first (`Microsoft.Resources/subscriptions/resourceGroups/read|write` at the
+//! group's id, 403 `AuthorizationFailed`; azure-tools-for-java#3643 shows ARM's refusal of a
+//! resource group read).
 
 use super::models::ResourceGroupCreate;
-use super::{error, resource_group_key, resource_group_not_found};
+use super::{error, permissions, resource_group_key, resource_group_not_found};
 use crate::contract::{Dialect, decode};
 use crate::reply::Reply;
 use crate::routes::{Call, Route};
@@ -36,8 +39,30 @@ fn body(sub: &str, rg: &ResourceGroup) -> Value {
     body
 }
 
+const READ: &str = "Microsoft.Resources/subscriptions/resourceGroups/read";
+const WRITE: &str = "Microsoft.Resources/subscriptions/resourceGroups/write";
+
+/// The group's id as the request names it (the scope ARM authorizes).
+fn scope(call: &Call) -> String {
+    format!(
+        "/subscriptions/{}/resourceGroups/{}",
+        call.param("sub"),
+        call.param("rg")
+    )
+}
+
+/// The subscription must exist, then the caller needs `action` at the group.
+fn authorize(call: &Call, action: &str) -> Result<(), Reply> {
+    {
+        let state = call.state();
+        super::subscription(&state, call)?;
+    }
+    permissions::require(call, &scope(call), action)
+}
+
 /// The resource group of the path, if it exists and replication lets this read see it.
 fn visible(call: &Call) -> Result<Option<Value>, Reply> {
+    authorize(call, READ)?;
     let state = call.state();
     let (_, sub) = super::subscription(&state, call)?;
     let Some(rg) = sub
@@ -82,6 +107,9 @@ fn normalize_location(location: &str) -> String {
 }
 
 fn put(call: &Call) -> Reply {
+    if let Err(reply) = authorize(call, WRITE) {
+        return reply;
+    }
     let request: ResourceGroupCreate = match decode(call, Dialect::Arm) {
         Ok(r) => r,
         Err(reply) => return reply,

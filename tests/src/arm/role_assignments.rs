@@ -4,19 +4,26 @@
 //! them to authorize key operations).
 //!
 //! Azure's rules kept here:
+//! - reads, lists, writes and deletes need `Microsoft.Authorization/roleAssignments/read|write|delete`
+//!   at the scope (403 `AuthorizationFailed`), checked before anything else;
 //! - the name is a GUID; the body needs `properties.roleDefinitionId` and `properties.principalId`;
-//! - the role must exist (`RoleDefinitionDoesNotExist`), the caller needs
-//!   `Microsoft.Authorization/roleAssignments/write` at the scope (`AuthorizationFailed`);
-//! - the principal must exist in the subscription's directory *as ARM sees it*: a principal
-//!   created moments ago is not replicated yet → 400 `PrincipalNotFound` (replication kind
-//!   [`PRINCIPAL`]); a `principalType` that differs from the principal's → 400
-//!   `UnmatchedPrincipalType`;
+//! - the scope must exist, down to the key of a key scope (404 `ResourceNotFound`);
+//! - `roleDefinitionId` is a fully qualified id, `/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}`
+//!   or `/providers/Microsoft.Authorization/roleDefinitions/{guid}` (400 `InvalidRoleDefinitionId`,
+//!   "The role definition ID '…' is not valid.", terraform-provider-azurerm#8547), naming a role
+//!   that exists (400 `RoleDefinitionDoesNotExist`);
+//! - with a `principalType`, ARM skips the directory lookup, so a principal created moments ago
+//!   is accepted at once; only a principal ARM does see with another type is refused (400
+//!   `UnmatchedPrincipalType`). Without one, the principal must exist in the subscription's
+//!   directory *as ARM sees it*: a principal not replicated yet → 400 `PrincipalNotFound`
+//!   (replication kind [`PRINCIPAL`]; https://aka.ms/docs-principaltype);
 //! - the same role for the same principal at the same scope under another name → 409
 //!   `RoleAssignmentExists`; the same name with other content → 409 `RoleAssignmentUpdateNotPermitted`.
 
 use super::error;
 use super::permissions;
 use super::role_definitions;
+use super::{authorize, path_scope};
 use crate::contract::{Dialect, SpecModel, SpecRef, decode};
 use crate::reply::Reply;
 use crate::routes::{Call, Route};
@@ -36,7 +43,7 @@ pub const PRINCIPAL: &str = "principal";
 pub const PROPAGATION: &str = "roleAssignmentPropagation";
 
 /// Whether the assignment with this id has reached the data plane (a counted read).
-pub fn propagated(shared: &crate::server::Shared, id: &str) -> bool {
+pub fn propagated(shared: &crate::shared::Shared, id: &str) -> bool {
     shared.replication.visible(PROPAGATION, id)
 }
 
@@ -276,8 +283,18 @@ pub fn registry() -> Vec<crate::contract::ModelInfo> {
     ]
 }
 
-/// The subscription's tenant must exist; the resource group (if any) too.
+/// The subscription's tenant must exist; the resource group and vault of the scope too.
 fn check_scope(call: &Call, state: &State) -> Result<SubscriptionId, Reply> {
+    check_scope_of(call, state, false)
+}
+
+/// [`check_scope`], and with `key_must_exist` the key of a key scope (a new assignment needs an
+/// existing scope; one left over after its key was deleted can still be read and deleted).
+fn check_scope_of(
+    call: &Call,
+    state: &State,
+    key_must_exist: bool,
+) -> Result<SubscriptionId, Reply> {
     let (_, sub) = super::subscription(state, call)?;
     let rg = call.param("rg");
     if !rg.is_empty()
@@ -288,20 +305,32 @@ fn check_scope(call: &Call, state: &State) -> Result<SubscriptionId, Reply> {
     {
         return Err(super::resource_group_not_found(call));
     }
-    if !call.param("vault").is_empty() {
-        let id = crate::state::resource_id(
-            &sub.id,
-            rg,
-            "Microsoft.KeyVault/vaults",
-            call.param("vault"),
-        );
+    let vault = call.param("vault");
+    if !vault.is_empty() {
+        let id = crate::state::resource_id(&sub.id, rg, "Microsoft.KeyVault/vaults", vault);
         if state.resource(&id).is_none() {
             return Err(error(
                 404,
                 "ResourceNotFound",
                 &format!(
-                    "The Resource 'Microsoft.KeyVault/vaults/{}' under resource group '{rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix",
-                    call.param("vault")
+                    "The Resource 'Microsoft.KeyVault/vaults/{vault}' under resource group '{rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix"
+                ),
+            ));
+        }
+        let key = call.param("key");
+        // A key scope names an ARM resource (`Microsoft.KeyVault/vaults/keys`) that must exist.
+        if key_must_exist
+            && !key.is_empty()
+            && !state
+                .keys
+                .get(&vault.to_ascii_lowercase())
+                .is_some_and(|keys| keys.contains_key(&key.to_ascii_lowercase()))
+        {
+            return Err(error(
+                404,
+                "ResourceNotFound",
+                &format!(
+                    "The Resource 'Microsoft.KeyVault/vaults/{vault}/keys/{key}' under resource group '{rg}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix"
                 ),
             ));
         }
@@ -317,7 +346,14 @@ fn not_found(call: &Call) -> Reply {
     )
 }
 
+const READ: &str = "Microsoft.Authorization/roleAssignments/read";
+const WRITE: &str = "Microsoft.Authorization/roleAssignments/write";
+const DELETE: &str = "Microsoft.Authorization/roleAssignments/delete";
+
 fn get(call: &Call) -> Reply {
+    if let Err(reply) = authorize(call, &path_scope(call), READ) {
+        return reply;
+    }
     let state = call.state();
     if let Err(reply) = check_scope(call, &state) {
         return reply;
@@ -357,7 +393,38 @@ fn principal_kind(
     None
 }
 
+/// The GUID of a fully qualified role definition id: `/subscriptions/{guid}/providers/Microsoft.Authorization/roleDefinitions/{guid}`
+/// or `/providers/Microsoft.Authorization/roleDefinitions/{guid}` (RoleAssignmentProperties.roleDefinitionId).
+pub fn qualified_role_guid(id: &str) -> Option<String> {
+    let segments: Vec<&str> = id.split('/').collect();
+    let guid = |s: &str| uuid::Uuid::parse_str(s).ok().map(|u| u.to_string());
+    let tail = match segments.as_slice() {
+        ["", subscriptions, sub, rest @ ..]
+            if subscriptions.eq_ignore_ascii_case("subscriptions") =>
+        {
+            guid(sub)?;
+            rest
+        }
+        ["", rest @ ..] => rest,
+        _ => return None,
+    };
+    match tail {
+        [providers, namespace, kind, role]
+            if providers.eq_ignore_ascii_case("providers")
+                && namespace.eq_ignore_ascii_case("Microsoft.Authorization")
+                && kind.eq_ignore_ascii_case("roleDefinitions") =>
+        {
+            guid(role)
+        }
+        _ => None,
+    }
+}
+
 fn put(call: &Call) -> Reply {
+    let scope = scope_of(&call.path);
+    if let Err(reply) = authorize(call, &scope, WRITE) {
+        return reply;
+    }
     let request: RoleAssignmentCreateParameters = match decode(call, Dialect::Arm) {
         Ok(r) => r,
         Err(reply) => return reply,
@@ -373,21 +440,13 @@ fn put(call: &Call) -> Reply {
             ),
         );
     }
-    let scope = scope_of(&call.path);
     let sub = {
         let state = call.state();
-        match check_scope(call, &state) {
+        match check_scope_of(call, &state, true) {
             Ok(s) => s,
             Err(reply) => return reply,
         }
     };
-    if let Err(reply) = permissions::require(
-        call,
-        &scope,
-        "Microsoft.Authorization/roleAssignments/write",
-    ) {
-        return reply;
-    }
     if p.condition_version.as_deref().is_some_and(|v| v != "2.0") {
         return error(
             400,
@@ -395,15 +454,22 @@ fn put(call: &Call) -> Reply {
             "The only accepted condition version is '2.0'.",
         );
     }
+    let Some(role_guid) = qualified_role_guid(&p.role_definition_id) else {
+        return error(
+            400,
+            "InvalidRoleDefinitionId",
+            &format!(
+                "The role definition ID '{}' is not valid.",
+                p.role_definition_id
+            ),
+        );
+    };
     let state = call.state();
-    if role_definitions::definition(&state, &p.role_definition_id).is_none() {
+    if role_definitions::definition(&state, &role_guid).is_none() {
         return error(
             400,
             "RoleDefinitionDoesNotExist",
-            &format!(
-                "The specified role definition with ID '{}' does not exist.",
-                p.role_definition_id.rsplit('/').next().unwrap_or_default()
-            ),
+            &format!("The specified role definition with ID '{role_guid}' does not exist."),
         );
     }
     let tenant = state
@@ -418,37 +484,33 @@ fn put(call: &Call) -> Reply {
         .sim
         .replication
         .visible(PRINCIPAL, &format!("{tenant}/{principal}"));
-    let Some((_, actual)) = kind.filter(|_| visible) else {
-        return error(
-            400,
-            "PrincipalNotFound",
-            &format!(
-                "Principal {} does not exist in the directory {tenant}. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay. In this case, set the role assignment principalType property to a value, such as ServicePrincipal, User, or Group.  See https://aka.ms/docs-principaltype",
-                p.principal_id.replace('-', "")
-            ),
-        );
+    let seen = kind.filter(|_| visible).map(|(_, actual)| actual);
+    let principal_type = match (p.principal_type.map(PrincipalType::as_str), seen) {
+        (Some(given), Some(actual)) if given != actual => {
+            return error(
+                400,
+                "UnmatchedPrincipalType",
+                &format!(
+                    "The PrincipalId '{}' has type '{actual}' , which is different from specified PrincipalType '{given}'.",
+                    p.principal_id.replace('-', "")
+                ),
+            );
+        }
+        // With a principalType, ARM does not look the principal up (https://aka.ms/docs-principaltype).
+        (Some(given), _) => given,
+        (None, Some(actual)) => actual,
+        (None, None) => {
+            return error(
+                400,
+                "PrincipalNotFound",
+                &format!(
+                    "Principal {} does not exist in the directory {tenant}. Check that you have the correct principal ID. If you are creating this principal and then immediately assigning a role, this error might be related to a replication delay. In this case, set the role assignment principalType property to a value, such as ServicePrincipal, User, or Group.  See https://aka.ms/docs-principaltype",
+                    p.principal_id.replace('-', "")
+                ),
+            );
+        }
     };
-    let principal_type = p
-        .principal_type
-        .map(PrincipalType::as_str)
-        .unwrap_or("User");
-    if principal_type != actual {
-        return error(
-            400,
-            "UnmatchedPrincipalType",
-            &format!(
-                "The PrincipalId '{}' has type '{actual}' , which is different from specified PrincipalType '{principal_type}'.",
-                p.principal_id.replace('-', "")
-            ),
-        );
-    }
     let mut state = call.state();
-    let role_guid = p
-        .role_definition_id
-        .rsplit('/')
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
     let id = format!("{scope}/providers/{KIND}/{name}");
     let same = |a: &Assignment| {
         a.principal_id.eq_ignore_ascii_case(&principal)
@@ -502,18 +564,14 @@ fn put(call: &Call) -> Reply {
 
 fn delete(call: &Call) -> Reply {
     let scope = scope_of(&call.path);
+    if let Err(reply) = authorize(call, &scope, DELETE) {
+        return reply;
+    }
     {
         let state = call.state();
         if let Err(reply) = check_scope(call, &state) {
             return reply;
         }
-    }
-    if let Err(reply) = permissions::require(
-        call,
-        &scope,
-        "Microsoft.Authorization/roleAssignments/delete",
-    ) {
-        return reply;
     }
     let id = format!("{scope}/providers/{KIND}/{}", call.param("name"));
     let mut state = call.state();
@@ -527,6 +585,9 @@ fn delete(call: &Call) -> Reply {
 /// `$filter`: `atScope()`, `assignedTo('{id}')`, `principalId eq '{id}'`, or both joined by `and`.
 fn list(call: &Call) -> Reply {
     let scope = scope_of(&call.path);
+    if let Err(reply) = authorize(call, &scope, READ) {
+        return reply;
+    }
     let state = call.state();
     if let Err(reply) = check_scope(call, &state) {
         return reply;
@@ -553,4 +614,43 @@ fn list(call: &Call) -> Reply {
         .filter_map(|a| state.resource(&a.id).map(|r| r.body.clone()))
         .collect();
     Reply::ok(json!({ "value": value }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::qualified_role_guid;
+
+    #[test]
+    fn role_definition_ids_must_be_fully_qualified() {
+        let g = "e147488a-f6f5-4113-8e2d-b22465e65bf6";
+        let sub = "20000000-0000-4000-8000-0000000000a1";
+        assert_eq!(
+            qualified_role_guid(&format!(
+                "/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{g}"
+            ))
+            .as_deref(),
+            Some(g)
+        );
+        assert_eq!(
+            qualified_role_guid(&format!(
+                "/providers/microsoft.authorization/roledefinitions/{g}"
+            ))
+            .as_deref(),
+            Some(g)
+        );
+        assert_eq!(qualified_role_guid(g), None);
+        assert_eq!(qualified_role_guid(&format!("garbage/{g}")), None);
+        assert_eq!(
+            qualified_role_guid(&format!(
+                "/x/providers/Microsoft.Authorization/roleDefinitions/{g}"
+            )),
+            None
+        );
+        assert_eq!(
+            qualified_role_guid(&format!(
+                "/subscriptions/{sub}/providers/Microsoft.KeyVault/roleDefinitions/{g}"
+            )),
+            None
+        );
+    }
 }

@@ -2,8 +2,15 @@
 //! real ids and permissions (Key Vault roles from specs/authorization/builtin-roles; Owner,
 //! Contributor, Reader, User Access Administrator, Key Vault Contributor from the Azure built-in
 //! roles reference), and custom roles created with `PUT {scope}/providers/Microsoft.Authorization/roleDefinitions/{id}`.
+//!
+//! Reads and lists at a subscription or below need `Microsoft.Authorization/roleDefinitions/read`
+//! there, writes `…/roleDefinitions/write` (403 `AuthorizationFailed`); the built-in roles at the
+//! tenant root (`/providers/Microsoft.Authorization/roleDefinitions/{id}`) are readable by any
+//! signed-in principal. `RoleDefinitions_List` at a scope takes `$filter=roleName eq '…'` (what
+//! `az role assignment create --role "<name>"` sends, azure-cli `_resolve_role_id`) or
+//! `type eq 'BuiltInRole'|'CustomRole'`, and names built-in roles by the subscription's id.
 
-use super::error;
+use super::{authorize, error, path_scope};
 use crate::contract::{Dialect, decode};
 use crate::reply::Reply;
 use crate::routes::{Call, Route};
@@ -16,7 +23,8 @@ pub const KIND: &str = "Microsoft.Authorization/roleDefinitions";
 pub const OWNER: &str = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635";
 pub const CONTRIBUTOR: &str = "b24988ac-6180-42a0-ab88-20f7382dd24c";
 pub const READER: &str = "acdd72a7-3385-48ef-bd42-f606fba81ae7";
-pub const USER_ACCESS_ADMINISTRATOR: &str = "18d7d88d-d35e-4fb5-a5c3-7773c6a72a9";
+/// User Access Administrator (Azure built-in roles reference, "User Access Administrator").
+pub const USER_ACCESS_ADMINISTRATOR: &str = "18d7d88d-d35e-4fb5-a5c3-7773c6a72a9d";
 pub const KEY_VAULT_CONTRIBUTOR: &str = "f25e0fa2-a7c8-4377-a976-54943a77a395";
 pub const KEY_VAULT_ADMINISTRATOR: &str = "00482a5a-887f-4fb3-b363-3b7fe8e74483";
 pub const KEY_VAULT_CRYPTO_OFFICER: &str = "14b46e9e-c2b7-41b4-b07b-48a6ebf60603";
@@ -206,7 +214,118 @@ pub fn routes() -> Vec<Route> {
             "/providers/Microsoft.Authorization/roleDefinitions/{id}",
             get,
         ),
+        Route::get("/providers/Microsoft.Authorization/roleDefinitions", list),
+        Route::get(
+            "/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions",
+            list,
+        ),
+        Route::get(
+            "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.Authorization/roleDefinitions",
+            list,
+        ),
+        Route::get(
+            "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.KeyVault/vaults/{vault}/providers/Microsoft.Authorization/roleDefinitions",
+            list,
+        ),
+        Route::get(
+            "/subscriptions/{sub}/resourcegroups/{rg}/providers/Microsoft.KeyVault/vaults/{vault}/keys/{key}/providers/Microsoft.Authorization/roleDefinitions",
+            list,
+        ),
     ]
+}
+
+const READ: &str = "Microsoft.Authorization/roleDefinitions/read";
+const WRITE: &str = "Microsoft.Authorization/roleDefinitions/write";
+
+/// The scope part of a path: everything before `/providers/Microsoft.Authorization/`.
+fn scope_of(path: &str) -> String {
+    let lower = path.to_ascii_lowercase();
+    let cut = lower
+        .find("/providers/microsoft.authorization/")
+        .unwrap_or(path.len());
+    path[..cut].to_string()
+}
+
+/// `$filter`: `roleName eq '…'` or `type eq '…'` (OData quotes doubled inside the value).
+fn parse_filter(filter: &str) -> Option<(&'static str, String)> {
+    let (property, value) = filter.split_once(" eq ")?;
+    let value = value.trim().strip_prefix('\'')?.strip_suffix('\'')?;
+    let property = match property.trim() {
+        p if p.eq_ignore_ascii_case("roleName") => "roleName",
+        p if p.eq_ignore_ascii_case("type") => "type",
+        _ => return None,
+    };
+    Some((property, value.replace("''", "'")))
+}
+
+/// `RoleDefinitions_List` at a scope: the built-in roles (named under the subscription when
+/// the scope has one) and the custom roles assignable there.
+fn list(call: &Call) -> Reply {
+    let scope = scope_of(&call.path);
+    if !call.param("sub").is_empty()
+        && let Err(r) = authorize(call, &scope, READ)
+    {
+        return r;
+    }
+    let filter = match call.query("$filter") {
+        None => None,
+        Some(f) => match parse_filter(f) {
+            Some(parsed) => Some(parsed),
+            None => {
+                // ARM accepts only these filters on role definitions (wording ours).
+                return error(
+                    400,
+                    "InvalidFilter",
+                    &format!(
+                        "The filter '{f}' is not supported. Supported filters are roleName eq '{{name}}' and type eq 'BuiltInRole|CustomRole'."
+                    ),
+                );
+            }
+        },
+    };
+    let sub = call.param("sub").to_string();
+    let state = call.state();
+    let mut value: Vec<Value> = builtins()
+        .into_iter()
+        .filter_map(|(id, ..)| builtin(id))
+        .map(|mut body| {
+            if !sub.is_empty() {
+                body["id"] = json!(format!(
+                    "/subscriptions/{sub}/providers/{KIND}/{}",
+                    body["name"].as_str().unwrap_or_default()
+                ));
+            }
+            body
+        })
+        .collect();
+    value.extend(
+        state
+            .resources
+            .values()
+            .filter(|r| r.kind.eq_ignore_ascii_case(KIND))
+            .filter(|r| {
+                r.body["properties"]["assignableScopes"]
+                    .as_array()
+                    .is_some_and(|scopes| {
+                        scopes
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .any(|s| super::permissions::covers(s, &scope))
+                    })
+            })
+            .map(|r| r.body.clone()),
+    );
+    let value: Vec<Value> = value
+        .into_iter()
+        .filter(|d| match &filter {
+            None => true,
+            Some(("roleName", name)) => d["properties"]["roleName"].as_str() == Some(name.as_str()),
+            Some((_, kind)) => d["properties"]["type"]
+                .as_str()
+                .is_some_and(|t| t.eq_ignore_ascii_case(kind)),
+        })
+        .collect();
+    Reply::ok(json!({ "value": value }))
 }
 
 fn not_found(call: &Call) -> Reply {
@@ -221,6 +340,11 @@ fn not_found(call: &Call) -> Reply {
 }
 
 fn get(call: &Call) -> Reply {
+    if !call.param("sub").is_empty()
+        && let Err(r) = authorize(call, &format!("/subscriptions/{}", call.param("sub")), READ)
+    {
+        return r;
+    }
     let state = call.state();
     match definition(&state, call.param("id")) {
         Some(mut body) => {
@@ -281,6 +405,9 @@ struct PermissionBody {
 /// Creates or updates a custom role in the subscription; the id must be a GUID, the name and
 /// assignable scopes are required, and a built-in role cannot be overwritten.
 fn put(call: &Call) -> Reply {
+    if let Err(r) = authorize(call, &path_scope(call), WRITE) {
+        return r;
+    }
     let body: RoleDefinitionBody = match decode(call, Dialect::Arm) {
         Ok(b) => b,
         Err(reply) => return reply,

@@ -1,4 +1,6 @@
-//! `GET /subscriptions/{subscriptionId}`.
+//! `GET /subscriptions/{subscriptionId}`: readable by a principal with any role assignment at,
+//! above or below the subscription (the subscriptions ARM lists for it); otherwise 403
+//! `AuthorizationFailed` for `Microsoft.Resources/subscriptions/read`.
 
 use crate::reply::Reply;
 use crate::routes::{Call, Route};
@@ -14,6 +16,16 @@ fn get(call: &Call) -> Reply {
         Ok(found) => found,
         Err(reply) => return reply,
     };
+    let scope = format!("/subscriptions/{}", call.param("sub"));
+    let oid = call.caller().claims.oid.clone().unwrap_or_default();
+    if !super::permissions::has_any_access(&state, &oid, &scope) {
+        drop(state);
+        return super::permissions::authorization_failed(
+            call,
+            "Microsoft.Resources/subscriptions/read",
+            &scope,
+        );
+    }
     Reply::ok(json!({
         "id": format!("/subscriptions/{}", sub.id),
         "authorizationSource": "RoleBased",

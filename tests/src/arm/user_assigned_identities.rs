@@ -3,9 +3,11 @@
 //! updated (not long-running); `tenantId`, `principalId` and `clientId` are read-only and assigned
 //! here; GET of a missing identity is 404 `ResourceNotFound`, of a missing resource group 404
 //! `ResourceGroupNotFound`. The request body is the spec's `Identity` (a `TrackedResource`, so
-//! `location` is required), decoded strictly.
+//! `location` is required), decoded strictly. Every route is authorized first:
+//! `Microsoft.ManagedIdentity/userAssignedIdentities/read|write` at the identity's id (403
+//! `AuthorizationFailed`); lists show only the identities the caller may read.
 
-use super::{error, resource_group_not_found};
+use super::{authorize, error, path_scope, permissions, resource_group_not_found};
 use crate::contract::{
     Dialect, ModelInfo, SpecEnum, SpecModel, SpecRef, decode, enum_info, struct_info,
 };
@@ -147,7 +149,13 @@ fn not_found(call: &Call) -> Reply {
     )
 }
 
+const READ: &str = "Microsoft.ManagedIdentity/userAssignedIdentities/read";
+const WRITE: &str = "Microsoft.ManagedIdentity/userAssignedIdentities/write";
+
 fn get(call: &Call) -> Reply {
+    if let Err(r) = authorize(call, &path_scope(call), READ) {
+        return r;
+    }
     let (sub, rg) = match scope(call) {
         Ok(s) => s,
         Err(r) => return r,
@@ -160,6 +168,7 @@ fn get(call: &Call) -> Reply {
 
 /// `UserAssignedIdentities_ListBySubscription` / `_ListByResourceGroup` (one page).
 fn list(call: &Call) -> Reply {
+    let oid = call.caller().claims.oid.clone().unwrap_or_default();
     let state = call.state();
     let sub = match super::subscription(&state, call) {
         Ok((_, sub)) => sub.id,
@@ -183,6 +192,7 @@ fn list(call: &Call) -> Reply {
             r.kind.eq_ignore_ascii_case(KIND)
                 && r.subscription == sub
                 && (rg.is_empty() || r.resource_group.eq_ignore_ascii_case(rg))
+                && permissions::allowed(&state, &oid, &r.id, READ)
         })
         .map(|r| r.body.clone())
         .collect();
@@ -199,6 +209,9 @@ fn valid_name(name: &str) -> bool {
 }
 
 fn put(call: &Call) -> Reply {
+    if let Err(r) = authorize(call, &path_scope(call), WRITE) {
+        return r;
+    }
     let body: IdentityBody = match decode(call, Dialect::Arm) {
         Ok(b) => b,
         Err(r) => return r,
@@ -275,6 +288,7 @@ fn put(call: &Call) -> Reply {
             service_principal_type: PrincipalType::ManagedIdentity,
             app_owner_organization_id: tenant_id,
             directory_roles: Vec::new(),
+            app_roles: Vec::new(),
             alternative_names: vec!["isExplicit=True".into(), id],
         });
     }

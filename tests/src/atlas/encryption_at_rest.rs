@@ -29,7 +29,7 @@ use super::{error, require_role};
 use crate::contract::{Dialect, decode};
 use crate::reply::Reply;
 use crate::routes::{Call, Route};
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::state::State;
 use crate::state::atlas::{AtlasEvent, AtlasProject, GROUP_READ_ONLY};
 use crate::state::secret_hash;

@@ -15,7 +15,7 @@ use crate::graph::passwords::{SecretProblem, check_secret};
 use crate::keyvault::KeyPermission;
 use crate::keyvault::crypto::{KeyProblem, usable_version};
 use crate::login::{issue, token};
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::state::atlas::AtlasProject;
 use crate::state::{ArmResource, State};
 use serde_json::Value;

@@ -8,14 +8,16 @@
 //!   `Prefer: create-if-missing` a missing object is 404 `Request_ResourceNotFound`;
 //! - `displayName` is required to create;
 //! - `uniqueName` is immutable once set and unique in the tenant;
-//! - the creating user becomes an owner; an Application Developer may only change apps it owns;
+//! - the creator (a user, or an app-only caller's service principal) becomes an owner; who may
+//!   create and change apps is [`super::authz`]'s (directory roles for users, Graph app roles
+//!   for app-only callers);
+//! - `$filter` takes `appId`, `uniqueName` and `displayName` clauses (`eq`, `startswith`), as
+//!   `az ad app create` sends (`startswith(displayName,'…')`, azure-cli `list_applications`);
 //! - Entra is eventually consistent: a new app may be invisible to reads for a while
 //!   (replication kind [`APPLICATION`]); writes reach the primary and always see it.
 
 use super::error;
-use crate::contract::{Dialect, decode};
 use crate::reply::Reply;
-use crate::roles;
 use crate::routes::{Call, Route};
 use crate::state::{Application, Tenant};
 use serde::Deserialize;
@@ -185,25 +187,16 @@ fn get(call: &Call) -> Reply {
     }
 }
 
-/// `$filter` with one `{property} eq '{value}'` on appId, uniqueName or displayName.
-fn parse_filter(filter: &str) -> Option<(String, String)> {
-    let (property, value) = filter.split_once(" eq ")?;
-    let value = value.trim().strip_prefix('\'')?.strip_suffix('\'')?;
-    Some((property.trim().to_string(), value.replace("''", "'")))
-}
-
 fn list(call: &Call) -> Reply {
     let tenant_id = match caller_tenant(call) {
         Ok(t) => t,
         Err(r) => return r,
     };
     let filter = match call.query("$filter") {
-        None => None,
-        Some(f) => match parse_filter(f) {
-            Some((p, v)) if ["appId", "uniqueName", "displayName"].contains(&p.as_str()) => {
-                Some((p, v))
-            }
-            _ => {
+        None => Vec::new(),
+        Some(f) => match super::filter::parse(f, &["appId", "uniqueName", "displayName"]) {
+            Ok(clauses) => clauses,
+            Err(super::filter::Unsupported) => {
                 return error(
                     call,
                     400,
@@ -221,13 +214,12 @@ fn list(call: &Call) -> Reply {
         .map(|t| t.applications.as_slice())
         .unwrap_or_default()
         .iter()
-        .filter(|a| match &filter {
-            None => true,
-            Some((p, v)) => match p.as_str() {
-                "appId" => a.app_id.to_string().eq_ignore_ascii_case(v),
-                "uniqueName" => a.unique_name.as_deref().is_some_and(|u| u == v),
-                _ => a.display_name == *v,
-            },
+        .filter(|a| {
+            super::filter::matches(&filter, |p| match p.to_ascii_lowercase().as_str() {
+                "appid" => vec![a.app_id.to_string()],
+                "uniquename" => a.unique_name.clone().into_iter().collect(),
+                _ => vec![a.display_name.clone()],
+            })
         })
         .filter(|a| visible(call, a))
         .map(|a| {
@@ -244,34 +236,14 @@ fn list(call: &Call) -> Reply {
     }))
 }
 
-/// Holds one of the roles that may create applications.
+/// May register applications (see [`super::authz::can_create_app`]).
 fn can_create(call: &Call) -> bool {
-    let wids = &call.caller().claims.wids;
-    [
-        roles::GLOBAL_ADMINISTRATOR,
-        roles::APPLICATION_ADMINISTRATOR,
-        roles::CLOUD_APPLICATION_ADMINISTRATOR,
-        roles::APPLICATION_DEVELOPER,
-    ]
-    .iter()
-    .any(|r| wids.iter().any(|w| w.eq_ignore_ascii_case(r)))
+    super::authz::can_create_app(call)
 }
 
-/// May change `app` (and its credentials): an administrator role, or an owner.
+/// May change `app` and its credentials (see [`super::authz::can_update_app`]).
 pub fn can_update(call: &Call, app: &Application) -> bool {
-    let wids = &call.caller().claims.wids;
-    let admin = [
-        roles::GLOBAL_ADMINISTRATOR,
-        roles::APPLICATION_ADMINISTRATOR,
-        roles::CLOUD_APPLICATION_ADMINISTRATOR,
-    ]
-    .iter()
-    .any(|r| wids.iter().any(|w| w.eq_ignore_ascii_case(r)));
-    admin
-        || call
-            .caller()
-            .object_id()
-            .is_some_and(|me| call.state().app_owners.owners_of(&app.id).contains(&me))
+    super::authz::can_update_app(call, app)
 }
 
 pub fn denied(call: &Call) -> Reply {
@@ -374,9 +346,8 @@ fn insert(
     );
     let id = app.id;
     tenant.applications.push(app);
-    if !call.caller().is_app()
-        && let Some(me) = call.caller().object_id()
-    {
+    // The creator owns the app: a user, or an app-only caller's service principal.
+    if let Some(me) = call.caller().object_id() {
         state.app_owners.add(id, me);
     }
     drop(state);
@@ -389,7 +360,12 @@ fn create(call: &Call) -> Reply {
         Ok(t) => t,
         Err(r) => return r,
     };
-    let body: ApplicationBody = match decode(call, Dialect::Graph(ENTITY)) {
+    let body: ApplicationBody = match super::models::decode_entity(
+        call,
+        ENTITY,
+        &super::models::APPLICATION,
+        &["id", "appId"],
+    ) {
         Ok(b) => b,
         Err(r) => return r,
     };
@@ -454,7 +430,12 @@ fn update(call: &Call) -> Reply {
         Ok(t) => t,
         Err(r) => return r,
     };
-    let body: ApplicationBody = match decode(call, Dialect::Graph(ENTITY)) {
+    let body: ApplicationBody = match super::models::decode_entity(
+        call,
+        ENTITY,
+        &super::models::APPLICATION,
+        &["id", "appId"],
+    ) {
         Ok(b) => b,
         Err(r) => return r,
     };
@@ -469,7 +450,12 @@ fn upsert(call: &Call) -> Reply {
         Ok(t) => t,
         Err(r) => return r,
     };
-    let body: ApplicationBody = match decode(call, Dialect::Graph(ENTITY)) {
+    let body: ApplicationBody = match super::models::decode_entity(
+        call,
+        ENTITY,
+        &super::models::APPLICATION,
+        &["id", "appId"],
+    ) {
         Ok(b) => b,
         Err(r) => return r,
     };

@@ -3,18 +3,22 @@
 //!
 //! Rules (learn.microsoft.com/graph/api/resources/federatedidentitycredential,
 //! application-post-federatedidentitycredentials, federatedidentitycredential-upsert):
-//! - `name` is required, at most 120 characters, URL-friendly, unique per app and immutable; the
-//!   pattern checked is ManagedIdentity 2026-05-31's `^[a-zA-Z0-9]{1}[a-zA-Z0-9-_]{2,119}$`;
-//! - `issuer` (a URL) and `subject` are required, and issuer+subject is unique per app;
+//! - `name` is required, "has a limit of 120 characters and must be URL friendly" (Graph's
+//!   federatedIdentityCredential resource: RFC 3986 unreserved characters here), unique per app
+//!   (409 `Request_MultipleObjectsWithSameKeyValue`, "FederatedIdentityCredential with name …
+//!   already exists.", Azure/azure-dev#1482) and immutable; ARM's stricter managed-identity
+//!   pattern does not apply to Graph;
+//! - `issuer` (a URL) and `subject` are required, and issuer+subject is unique per app (400
+//!   `InvalidFederatedIdentityCredentialValue`, Azure/azure-workload-identity#434);
 //! - `audiences` holds exactly one value;
-//! - at most 20 credentials per application (the wording of Graph's refusal is not documented;
-//!   the message below is ours);
+//! - at most 20 credentials per application (application-post-federatedidentitycredentials:
+//!   "Maximum of 20 objects can be added"; the wording of Graph's refusal is not published, so
+//!   the message below is ours, in Graph's error shape);
 //! - upsert by name (`PATCH …/federatedIdentityCredentials(name='…')`) answers 201 when it
 //!   created, 204 when it updated.
 
 use super::applications::{caller_tenant, can_update, denied, find, visible};
 use super::error;
-use crate::contract::{Dialect, decode};
 use crate::reply::Reply;
 use crate::routes::{Call, Route};
 use crate::state::{Application, FederatedCredential};
@@ -88,16 +92,29 @@ fn credential_json(c: &FederatedCredential) -> Value {
     })
 }
 
+/// Graph's refusal of a second credential with the same issuer and subject
+/// (Azure/azure-workload-identity#434).
+fn duplicate_issuer_subject(call: &Call, issuer: &str, subject: &str) -> Reply {
+    error(
+        call,
+        400,
+        "InvalidFederatedIdentityCredentialValue",
+        &format!(
+            "The combination of issuer and subject must be unique for the application. Issuer {issuer} and Subject: {subject} already exist. paramName: FederatedIdentityCredential.Subject, paramValue: {subject}, objectType: Microsoft.Online.DirectoryServices.Application"
+        ),
+    )
+}
+
 fn bad_request(call: &Call, message: &str) -> Reply {
     error(call, 400, "Request_BadRequest", message)
 }
 
-/// The name rule of ManagedIdentity 2026-05-31 (`federatedIdentityCredentialResourceName`).
+/// Graph's name rule: at most 120 characters, URL-friendly (RFC 3986 unreserved characters).
 fn valid_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    (3..=120).contains(&name.chars().count())
-        && chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    (1..=120).contains(&name.chars().count())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c))
 }
 
 /// Checks the values a credential must hold; `name` is the one it will have.
@@ -112,7 +129,7 @@ fn check_values(
         return Err(bad_request(
             call,
             &format!(
-                "Invalid value specified for property 'name' of resource 'FederatedIdentityCredential': '{name}'. The name must be 3-120 characters, start with a letter or digit and hold only letters, digits, '-' and '_'."
+                "Invalid value specified for property 'name' of resource 'FederatedIdentityCredential': '{name}'. The name has at most 120 characters and must be URL friendly (letters, digits, '-', '.', '_' and '~')."
             ),
         ));
     }
@@ -277,18 +294,12 @@ fn add(call: &Call, app: &Application, body: CredentialBody, name: String) -> Re
             &format!("FederatedIdentityCredential with name {name} already exists."),
         );
     }
-    if let Some(other) = app
+    if app
         .federated_identity_credentials
         .iter()
-        .find(|c| c.issuer == issuer && c.subject == subject)
+        .any(|c| c.issuer == issuer && c.subject == subject)
     {
-        return bad_request(
-            call,
-            &format!(
-                "FederatedIdentityCredential with the same issuer and subject already exists: '{}'.",
-                other.name
-            ),
-        );
+        return duplicate_issuer_subject(call, &issuer, &subject);
     }
     if app.federated_identity_credentials.len() >= MAX_PER_APP {
         return bad_request(
@@ -307,10 +318,18 @@ fn add(call: &Call, app: &Application, body: CredentialBody, name: String) -> Re
         description: body.description,
     };
     let reply = Reply::json(201, credential_json(&credential));
+    let id = credential.id;
     match with_app(call, app, |a| {
         a.federated_identity_credentials.push(credential)
     }) {
-        Some(()) => reply,
+        Some(()) => {
+            // The token endpoint honours a new credential only once it is replicated.
+            call.sim.replication.created(
+                crate::login::assertion::FEDERATED_CREDENTIAL,
+                &id.to_string(),
+            );
+            reply
+        }
         None => super::applications::not_found(call),
     }
 }
@@ -320,7 +339,12 @@ fn create(call: &Call) -> Reply {
         Ok(a) => a,
         Err(r) => return r,
     };
-    let body: CredentialBody = match decode(call, Dialect::Graph(ENTITY)) {
+    let body: CredentialBody = match super::models::decode_entity(
+        call,
+        ENTITY,
+        &super::models::FEDERATED_IDENTITY_CREDENTIAL,
+        &["id"],
+    ) {
         Ok(b) => b,
         Err(r) => return r,
     };
@@ -352,18 +376,12 @@ fn change(
     if let Err(r) = check_values(call, &existing.name, &issuer, &subject, &audiences) {
         return r;
     }
-    if let Some(other) = app
+    if app
         .federated_identity_credentials
         .iter()
-        .find(|c| c.id != existing.id && c.issuer == issuer && c.subject == subject)
+        .any(|c| c.id != existing.id && c.issuer == issuer && c.subject == subject)
     {
-        return bad_request(
-            call,
-            &format!(
-                "FederatedIdentityCredential with the same issuer and subject already exists: '{}'.",
-                other.name
-            ),
-        );
+        return duplicate_issuer_subject(call, &issuer, &subject);
     }
     let id = existing.id;
     let description = body.description;
@@ -389,7 +407,12 @@ fn update(call: &Call) -> Reply {
         Ok(a) => a,
         Err(r) => return r,
     };
-    let body: CredentialBody = match decode(call, Dialect::Graph(ENTITY)) {
+    let body: CredentialBody = match super::models::decode_entity(
+        call,
+        ENTITY,
+        &super::models::FEDERATED_IDENTITY_CREDENTIAL,
+        &["id"],
+    ) {
         Ok(b) => b,
         Err(r) => return r,
     };
@@ -404,7 +427,12 @@ fn upsert(call: &Call) -> Reply {
         Ok(a) => a,
         Err(r) => return r,
     };
-    let body: CredentialBody = match decode(call, Dialect::Graph(ENTITY)) {
+    let body: CredentialBody = match super::models::decode_entity(
+        call,
+        ENTITY,
+        &super::models::FEDERATED_IDENTITY_CREDENTIAL,
+        &["id"],
+    ) {
         Ok(b) => b,
         Err(r) => return r,
     };

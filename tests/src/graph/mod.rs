@@ -3,16 +3,19 @@
 //! answers carry `request-id` and `client-request-id`. Data is the token's tenant's.
 
 pub mod applications;
+pub mod authz;
 mod directory;
 pub mod federated_credentials;
+pub mod filter;
+pub mod models;
 pub mod passwords;
 pub mod service_principals;
 
 use crate::auth::{Checked, audience_matches, check};
 use crate::reply::Reply;
 use crate::routes::{Call, Caller, Route, RouteTable};
-use crate::server::ServiceDef;
 use crate::service::Service;
+use crate::service_def::ServiceDef;
 use crate::tokens::TokenProblem;
 use serde_json::json;
 

@@ -20,7 +20,7 @@ use super::error;
 use crate::contract::{Dialect, decode};
 use crate::reply::Reply;
 use crate::routes::{Call, Route};
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::state::{Application, PasswordCredential, secret_hash};
 use base64::Engine;
 use serde::Deserialize;

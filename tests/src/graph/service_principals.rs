@@ -1,11 +1,17 @@
-//! Service principals: `GET`/`PATCH`/`DELETE /servicePrincipals(appId='{appId}')` (the PATCH upserts
-//! with `Prefer: create-if-missing`) and `POST /servicePrincipals`.
+//! Service principals: `GET`/`PATCH`/`DELETE /servicePrincipals(appId='{appId}')` (the PATCH
+//! upserts with `Prefer: create-if-missing`), `POST /servicePrincipals` and `GET
+//! /servicePrincipals` with `$filter` (`appId eq '…'`, `displayName`,
+//! `servicePrincipalNames/any(…)`; what `az ad sp list --filter` and `az ad sp create` send).
 //!
 //! Graph's rules kept here (graph serviceprincipal-post-serviceprincipals, -upsert, -get):
 //! - the app must exist; another tenant's app must be multi-tenant;
-//! - installing another tenant's app needs Global, Application or Cloud Application
-//!   Administrator (403 `Authorization_RequestDenied`);
-//! - POST for an app already installed → 409 `Request_MultipleObjectsWithSameKeyValue`;
+//! - creating or changing a service principal takes the rights of [`super::authz`]: another
+//!   tenant's app needs Global, Application or Cloud Application Administrator (or, app-only,
+//!   `Application.ReadWrite.All`); this tenant's app also its owner (403
+//!   `Authorization_RequestDenied`);
+//! - POST for an app already installed → 409 `Request_MultipleObjectsWithSameKeyValue`, "The
+//!   service principal cannot be created, updated, or restored because the service principal
+//!   name {appId} is already in use." (Azure/reliable-web-app-pattern-java#185);
 //! - PATCH without `Prefer: create-if-missing` of a missing object → 404; with it → 201 and the
 //!   object, or 204 when it existed (an update);
 //! - a new service principal is invisible to Graph reads and to ARM's role assignments for a
@@ -16,9 +22,7 @@
 
 use super::{applications, error};
 use crate::arm::role_assignments::PRINCIPAL;
-use crate::contract::{Dialect, decode};
 use crate::reply::Reply;
-use crate::roles;
 use crate::routes::{Call, Route};
 use crate::state::{PrincipalType, ServicePrincipal, State};
 use serde::Deserialize;
@@ -33,6 +37,7 @@ pub fn routes() -> Vec<Route> {
     vec![
         Route::get("/v1.0/servicePrincipals(appId='{app_id}')", get),
         Route::patch("/v1.0/servicePrincipals(appId='{app_id}')", upsert),
+        Route::get("/v1.0/servicePrincipals", list),
         Route::post("/v1.0/servicePrincipals", create),
         Route::delete("/v1.0/servicePrincipals(appId='{app_id}')", delete),
     ]
@@ -41,7 +46,7 @@ pub fn routes() -> Vec<Route> {
 /// The members of a `servicePrincipal` body this simulator accepts (a subset of the entity).
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ServicePrincipalBody {
+pub struct ServicePrincipalBody {
     #[serde(default)]
     app_id: Option<String>,
     #[serde(default)]
@@ -69,7 +74,7 @@ pub fn sp_json(call: &Call, sp: &ServicePrincipal) -> Value {
             PrincipalType::ManagedIdentity => "ManagedIdentity",
         },
         "alternativeNames": sp.alternative_names,
-        "servicePrincipalNames": [sp.app_id.to_string()],
+        "servicePrincipalNames": names(sp),
     })
 }
 
@@ -110,15 +115,73 @@ fn get(call: &Call) -> Reply {
     }
 }
 
-fn is_admin(call: &Call) -> bool {
-    let wids = &call.caller().claims.wids;
-    [
-        roles::GLOBAL_ADMINISTRATOR,
-        roles::APPLICATION_ADMINISTRATOR,
-        roles::CLOUD_APPLICATION_ADMINISTRATOR,
-    ]
-    .iter()
-    .any(|r| wids.iter().any(|w| w.eq_ignore_ascii_case(r)))
+/// `GET /servicePrincipals[?$filter=…]`: the tenant's service principals a read sees.
+fn list(call: &Call) -> Reply {
+    let tenant = match tenant_of(call) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let clauses = match call.query("$filter") {
+        None => Vec::new(),
+        Some(f) => {
+            match super::filter::parse(f, &["appId", "displayName", "servicePrincipalNames"]) {
+                Ok(c) => c,
+                Err(super::filter::Unsupported) => {
+                    return error(
+                        call,
+                        400,
+                        "Request_UnsupportedQuery",
+                        &format!(
+                            "Unsupported or invalid query filter clause specified for property of resource 'ServicePrincipal': {f}"
+                        ),
+                    );
+                }
+            }
+        }
+    };
+    let sps: Vec<ServicePrincipal> = call
+        .state()
+        .tenant(&tenant)
+        .map(|t| t.service_principals.clone())
+        .unwrap_or_default();
+    let value: Vec<Value> = sps
+        .iter()
+        .filter(|sp| {
+            super::filter::matches(&clauses, |p| match p.to_ascii_lowercase().as_str() {
+                "appid" => vec![sp.app_id.to_string()],
+                "displayname" => vec![sp.display_name.clone()],
+                _ => names(sp),
+            })
+        })
+        .filter(|sp| {
+            call.sim
+                .replication
+                .visible(SERVICE_PRINCIPAL, &sp.id.to_string())
+        })
+        .map(|sp| {
+            let mut v = sp_json(call, sp);
+            if let Some(o) = v.as_object_mut() {
+                o.remove("@odata.context");
+            }
+            v
+        })
+        .collect();
+    Reply::ok(json!({
+        "@odata.context": format!("{}v1.0/$metadata#servicePrincipals", call.sim.cloud.graph_endpoint),
+        "value": value,
+    }))
+}
+
+/// `servicePrincipalNames`: the app id, and for managed identities their resource id.
+fn names(sp: &ServicePrincipal) -> Vec<String> {
+    let mut names = vec![sp.app_id.to_string()];
+    names.extend(
+        sp.alternative_names
+            .iter()
+            .filter(|n| n.starts_with('/'))
+            .cloned(),
+    );
+    names
 }
 
 fn delete(call: &Call) -> Reply {
@@ -129,13 +192,19 @@ fn delete(call: &Call) -> Reply {
     if visible(call, &tenant, call.param("app_id")).is_none() {
         return not_found(call);
     }
-    if !is_admin(call) {
-        return error(
-            call,
-            403,
-            "Authorization_RequestDenied",
-            "Insufficient privileges to complete the operation.",
-        );
+    // Deleting takes the rights creating does (serviceprincipal-delete: Application.ReadWrite.All,
+    // or an administrator role; the app's owner in its home tenant).
+    let app = call.param("app_id").parse::<AppId>().ok().and_then(|a| {
+        call.state()
+            .application(&a)
+            .map(|(h, app)| (h.id, app.clone()))
+    });
+    let allowed = match &app {
+        Some((home, app)) => super::authz::can_manage_service_principal(call, app, *home == tenant),
+        None => super::authz::manages_all(call),
+    };
+    if !allowed {
+        return super::applications::denied(call);
     }
     let app_id = call.param("app_id").to_ascii_lowercase();
     if let Some(t) = call.state().tenant_mut(&tenant) {
@@ -160,7 +229,7 @@ fn insert(call: &Call, tenant: &TenantId, app_id: &str, body: &ServicePrincipalB
     let Ok(app_id) = app_id.parse::<AppId>() else {
         return invalid_app();
     };
-    let mut state = call.state();
+    let state = call.state();
     let Some((home, app)) = state.application(&app_id) else {
         return invalid_app();
     };
@@ -179,15 +248,12 @@ fn insert(call: &Call, tenant: &TenantId, app_id: &str, body: &ServicePrincipalB
             ),
         );
     }
-    if home_id != *tenant && !is_admin(call) {
-        drop(state);
-        return error(
-            call,
-            403,
-            "Authorization_RequestDenied",
-            "Insufficient privileges to complete the operation.",
-        );
+    let app = app.clone();
+    drop(state);
+    if !super::authz::can_manage_service_principal(call, &app, home_id == *tenant) {
+        return super::applications::denied(call);
     }
+    let mut state = call.state();
     let display_name = body.display_name.clone().unwrap_or(app_name);
     let Some(sp) = add(&mut state, tenant, app_id, home_id, display_name) else {
         return error(
@@ -217,6 +283,7 @@ pub fn add(
         service_principal_type: PrincipalType::Application,
         app_owner_organization_id: home,
         directory_roles: Vec::new(),
+        app_roles: Vec::new(),
         alternative_names: Vec::new(),
     };
     state
@@ -241,7 +308,12 @@ fn create(call: &Call) -> Reply {
         Ok(t) => t,
         Err(r) => return r,
     };
-    let body: ServicePrincipalBody = match decode(call, Dialect::Graph(ENTITY)) {
+    let body: ServicePrincipalBody = match super::models::decode_entity(
+        call,
+        ENTITY,
+        &super::models::SERVICE_PRINCIPAL,
+        &["id"],
+    ) {
         Ok(b) => b,
         Err(r) => return r,
     };
@@ -262,7 +334,9 @@ fn create(call: &Call) -> Reply {
             call,
             409,
             "Request_MultipleObjectsWithSameKeyValue",
-            "Another object with the same value for property servicePrincipalNames already exists.",
+            &format!(
+                "The service principal cannot be created, updated, or restored because the service principal name {app_id} is already in use."
+            ),
         );
     }
     insert(call, &tenant, &app_id, &body)
@@ -273,7 +347,12 @@ fn upsert(call: &Call) -> Reply {
         Ok(t) => t,
         Err(r) => return r,
     };
-    let body: ServicePrincipalBody = match decode(call, Dialect::Graph(ENTITY)) {
+    let body: ServicePrincipalBody = match super::models::decode_entity(
+        call,
+        ENTITY,
+        &super::models::SERVICE_PRINCIPAL,
+        &["id"],
+    ) {
         Ok(b) => b,
         Err(r) => return r,
     };
@@ -301,6 +380,21 @@ fn upsert(call: &Call) -> Reply {
         .ok()
         .and_then(|a| call.state().service_principal(&tenant, &a).map(|sp| sp.id));
     if let Some(id) = existing {
+        // Changing an existing service principal takes the same rights as creating it.
+        let app = app_id.parse::<AppId>().ok().and_then(|a| {
+            call.state()
+                .application(&a)
+                .map(|(h, app)| (h.id, app.clone()))
+        });
+        let allowed = match &app {
+            Some((home, app)) => {
+                super::authz::can_manage_service_principal(call, app, *home == tenant)
+            }
+            None => super::authz::manages_all(call),
+        };
+        if !allowed {
+            return super::applications::denied(call);
+        }
         if let Some(name) = &body.display_name {
             let mut state = call.state();
             if let Some(sp) = state

@@ -66,6 +66,15 @@ impl<'a> LogView<'a> {
             .collect()
     }
 
+    /// Data-plane cryptographic operations (wrap, unwrap, encrypt, decrypt): neither reads nor
+    /// writes.
+    pub fn crypto(&self) -> Vec<LoggedRequest> {
+        self.entries()
+            .into_iter()
+            .filter(|e| e.kind == Kind::Crypto)
+            .collect()
+    }
+
     /// Requests with `method` (`*` = any) whose path matches `path_glob` (see
     /// [`crate::faults::glob_match`]).
     pub fn matching(&self, method: &str, path_glob: &str) -> Vec<LoggedRequest> {

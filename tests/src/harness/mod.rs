@@ -6,6 +6,7 @@
 pub mod az_shim;
 mod credential;
 mod log_view;
+pub mod probe;
 
 pub use credential::SimUserCredential;
 
@@ -29,6 +30,9 @@ use xtcmk::{AppId, Cloud, TenantId};
 /// How to start a simulator.
 #[derive(Debug, Clone)]
 pub struct SimOptions {
+    /// The loopback address to listen on (127.0.0.1 by default; any 127.x.y.z works, which lets
+    /// a test take port 443 without meeting another listener).
+    pub address: std::net::IpAddr,
     /// 0 = an ephemeral port.
     pub port: u16,
     /// No latency, no time-based replication delay, `Retry-After: 0` on operations; and the env
@@ -43,6 +47,7 @@ pub struct SimOptions {
 impl Default for SimOptions {
     fn default() -> Self {
         Self {
+            address: std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
             port: 0,
             zero_delay: true,
             state_file: None,
@@ -99,8 +104,8 @@ impl Sim {
             }
         };
         let dir = std::path::absolute(&dir)?;
-        let listener = std::net::TcpListener::bind(("127.0.0.1", options.port))
-            .with_context(|| format!("cannot listen on 127.0.0.1:{}", options.port))?;
+        let listener = std::net::TcpListener::bind((options.address, options.port))
+            .with_context(|| format!("cannot listen on {}:{}", options.address, options.port))?;
         listener.set_nonblocking(true)?;
         let port = listener.local_addr()?.port();
 
@@ -108,7 +113,7 @@ impl Sim {
         let ca_path = dir.join("ca.pem");
         std::fs::write(&ca_path, &tls.ca_pem)
             .with_context(|| format!("cannot write {}", ca_path.display()))?;
-        let cloud = crate::profile::cloud(port, ca_path.clone());
+        let cloud = crate::profile::cloud_at(options.address, port, ca_path.clone());
         let profile_path = dir.join("cloud.json");
         std::fs::write(&profile_path, serde_json::to_string_pretty(&cloud)? + "\n")
             .with_context(|| format!("cannot write {}", profile_path.display()))?;

@@ -8,7 +8,8 @@
 //! No real cryptography happens: a wrapped value is the plaintext tagged with the key version;
 //! an encrypted value is a modulus-sized block (tag, version digest, length, plaintext) masked
 //! with a stream derived from the key's public material, so only the same key version decrypts
-//! it. The key must be enabled and allow the operation in its `key_ops`; the wording of those
+//! it. Each call is logged as [`crate::routes::Kind::Crypto`], not as a write: using a key
+//! changes nothing, so "a re-run makes zero writes" stays exact. The key must be enabled and allow the operation in its `key_ops`; the wording of those
 //! refusals is ours (the service's is not documented).
 
 use super::{KeyPermission, authorize, error, instance};
@@ -23,14 +24,14 @@ use sha2::{Digest, Sha256};
 
 pub fn routes() -> Vec<Route> {
     vec![
-        Route::post("/keys/{name}/{version}/wrapkey", wrap),
-        Route::post("/keys/{name}/wrapkey", wrap),
-        Route::post("/keys/{name}/{version}/unwrapkey", unwrap),
-        Route::post("/keys/{name}/unwrapkey", unwrap),
-        Route::post("/keys/{name}/{version}/encrypt", encrypt),
-        Route::post("/keys/{name}/encrypt", encrypt),
-        Route::post("/keys/{name}/{version}/decrypt", decrypt),
-        Route::post("/keys/{name}/decrypt", decrypt),
+        Route::post_crypto("/keys/{name}/{version}/wrapkey", wrap),
+        Route::post_crypto("/keys/{name}/wrapkey", wrap),
+        Route::post_crypto("/keys/{name}/{version}/unwrapkey", unwrap),
+        Route::post_crypto("/keys/{name}/unwrapkey", unwrap),
+        Route::post_crypto("/keys/{name}/{version}/encrypt", encrypt),
+        Route::post_crypto("/keys/{name}/encrypt", encrypt),
+        Route::post_crypto("/keys/{name}/{version}/decrypt", decrypt),
+        Route::post_crypto("/keys/{name}/decrypt", decrypt),
     ]
 }
 
@@ -181,6 +182,28 @@ fn key_for(
     };
     let (key_name, version) = usable_version(&call.state(), &store, &name, wanted, op)
         .map_err(|problem| problem.reply(&shown, op))?;
+    // Encrypt and wrap need the key inside its validity period; decrypt and unwrap do not
+    // (keyvault-data 2025-07-01 KeyAttributes nbf/exp: "Not before date in UTC" / "Expiry date").
+    let now = crate::tokens::now();
+    let outside =
+        version.nbf.is_some_and(|nbf| now < nbf) || version.exp.is_some_and(|exp| now >= exp);
+    if outside && matches!(permission, KeyPermission::WrapKey | KeyPermission::Encrypt) {
+        return Err(error(
+            403,
+            "Forbidden",
+            &format!(
+                "Operation {op} is not allowed on a key outside its validity period (nbf {}, exp {}).",
+                version
+                    .nbf
+                    .map(crate::auth::utc)
+                    .unwrap_or_else(|| "none".into()),
+                version
+                    .exp
+                    .map(crate::auth::utc)
+                    .unwrap_or_else(|| "none".into())
+            ),
+        ));
+    }
     let kid = format!(
         "{}keys/{}/{}",
         vault.body["properties"]["vaultUri"]
@@ -197,7 +220,7 @@ fn wrap(call: &Call) -> Reply {
         Ok(p) => p,
         Err(r) => return r,
     };
-    let _ = (p.alg, &p.iv, &p.aad, &p.tag);
+    let _ = (&p.iv, &p.aad, &p.tag);
     let (kid, version) = match key_for(call, KeyPermission::WrapKey, "wrapKey") {
         Ok(k) => k,
         Err(r) => return r,
@@ -205,6 +228,17 @@ fn wrap(call: &Call) -> Reply {
     let Some(plain) = unb64(&p.value) else {
         return error(400, "BadParameter", "The parameter value is not base64url.");
     };
+    let limit = max_plaintext(p.alg, modulus(&version).len());
+    if plain.len() > limit {
+        return error(
+            400,
+            "BadParameter",
+            &format!(
+                "The value to wrap is {} bytes; this key and algorithm wrap at most {limit}.",
+                plain.len()
+            ),
+        );
+    }
     let mut wrapped = format!("{TAG}:{}:", version.version).into_bytes();
     wrapped.extend(plain);
     Reply::ok(json!({ "kid": kid, "value": b64(&wrapped) }))

@@ -10,6 +10,7 @@
 //! the caller's object id and `properties.roleDefinitionId` naming a Key Vault role); otherwise an
 //! entry of `properties.accessPolicies` for the caller with the key permission.
 
+pub mod api_versions;
 pub mod crypto;
 mod keys;
 pub mod models;
@@ -18,8 +19,8 @@ pub mod network;
 use crate::auth::{Checked, audience_matches, check};
 use crate::reply::Reply;
 use crate::routes::{Call, Caller, RouteTable};
-use crate::server::ServiceDef;
 use crate::service::Service;
+use crate::service_def::ServiceDef;
 use crate::state::ArmResource;
 use crate::tokens::TokenProblem;
 use serde_json::{Value, json};
@@ -176,17 +177,31 @@ fn admit(call: &Call) -> Result<Option<Caller>, Reply> {
             ),
         ));
     }
-    // The firewall, for a caller that is not a trusted service (see `network`).
-    network::check(&vault, &claims)?;
-    // Every data-plane operation takes a required api-version (keyvault-data/2025-07-01).
-    if call.query("api-version").is_none_or(str::is_empty) {
-        return Err(error(
-            400,
-            "BadParameter",
-            "The 'api-version' query parameter is required.",
+    // Every data-plane operation takes a required, known api-version (keyvault-data/2025-07-01).
+    if let Some(refused) = api_versions::check(call.query("api-version")) {
+        return Err(refused);
+    }
+    // The vault's firewall and public-access setting apply to every authenticated request.
+    let origin = network::client_origin(call.peer);
+    if let Err(blocked) = network::allows(&vault.body, &origin) {
+        return Err(network::refusal(
+            &vault,
+            blocked,
+            &origin,
+            &caller_text(&claims),
         ));
     }
     Ok(Some(Caller { claims: *claims }))
+}
+
+/// `appid=…;oid=…;iss=…`, how Key Vault names the caller in its 403s.
+fn caller_text(claims: &crate::tokens::Claims) -> String {
+    format!(
+        "appid={};oid={};iss={}",
+        claims.appid.as_deref().unwrap_or_default(),
+        claims.oid.as_deref().unwrap_or_default(),
+        claims.iss
+    )
 }
 
 /// A key permission and the RBAC data action it needs.
@@ -199,6 +214,9 @@ pub enum KeyPermission {
     UnwrapKey,
     Encrypt,
     Decrypt,
+    Rotate,
+    GetRotationPolicy,
+    SetRotationPolicy,
 }
 
 impl KeyPermission {
@@ -212,6 +230,9 @@ impl KeyPermission {
             KeyPermission::UnwrapKey => "unwrapKey",
             KeyPermission::Encrypt => "encrypt",
             KeyPermission::Decrypt => "decrypt",
+            KeyPermission::Rotate => "rotate",
+            KeyPermission::GetRotationPolicy => "getrotationpolicy",
+            KeyPermission::SetRotationPolicy => "setrotationpolicy",
         }
     }
 
@@ -224,6 +245,15 @@ impl KeyPermission {
             KeyPermission::UnwrapKey => "Microsoft.KeyVault/vaults/keys/unwrap/action",
             KeyPermission::Encrypt => "Microsoft.KeyVault/vaults/keys/encrypt/action",
             KeyPermission::Decrypt => "Microsoft.KeyVault/vaults/keys/decrypt/action",
+            KeyPermission::Rotate => "Microsoft.KeyVault/vaults/keys/rotate/action",
+            // Key rotation policies are their own data type (Key Vault Crypto Officer:
+            // `Microsoft.KeyVault/vaults/keyrotationpolicies/*`).
+            KeyPermission::GetRotationPolicy => {
+                "Microsoft.KeyVault/vaults/keyrotationpolicies/read"
+            }
+            KeyPermission::SetRotationPolicy => {
+                "Microsoft.KeyVault/vaults/keyrotationpolicies/write"
+            }
         }
     }
 }
@@ -286,7 +316,7 @@ pub fn authorize(call: &Call, vault: &ArmResource, permission: KeyPermission) ->
 /// (or on its key `key`): what [`authorize`] decides for a request, and what Cosmos DB's access to
 /// a customer key is decided by.
 pub fn authorize_principal(
-    shared: &crate::server::Shared,
+    shared: &crate::shared::Shared,
     state: &crate::state::State,
     claims: &crate::tokens::Claims,
     vault: &ArmResource,
@@ -295,12 +325,7 @@ pub fn authorize_principal(
     permission: KeyPermission,
 ) -> Result<(), Reply> {
     let oid = claims.oid.clone().unwrap_or_default();
-    let who = format!(
-        "appid={};oid={};iss={}",
-        claims.appid.as_deref().unwrap_or_default(),
-        oid,
-        claims.iss
-    );
+    let who = caller_text(claims);
     let location = vault
         .body
         .get("location")

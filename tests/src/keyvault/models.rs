@@ -26,7 +26,104 @@ pub fn registry() -> Vec<ModelInfo> {
         enum_info::<JsonWebKeyType>(),
         enum_info::<JsonWebKeyOperation>(),
         enum_info::<JsonWebKeyCurveName>(),
+        struct_info::<KeyRotationPolicy>(),
+        struct_info::<LifetimeActions>(),
+        struct_info::<LifetimeActionsTrigger>(),
+        struct_info::<LifetimeActionsType>(),
+        struct_info::<KeyRotationPolicyAttributes>(),
+        crate::contract::list_info(
+            "KeyRotationPolicyAction",
+            keys("KeyRotationPolicyAction"),
+            &ROTATION_ACTIONS,
+        ),
     ]
+}
+
+/// `KeyRotationPolicyAction` ("The value should be compared case-insensitively").
+pub const ROTATION_ACTIONS: [&str; 2] = ["Rotate", "Notify"];
+
+/// `PUT /keys/{key-name}/rotationpolicy` (`KeyRotationPolicy`; `id` is read-only).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KeyRotationPolicy {
+    #[serde(default)]
+    pub id: Option<Value>,
+    #[serde(default)]
+    pub lifetime_actions: Option<Vec<LifetimeActions>>,
+    #[serde(default)]
+    pub attributes: Option<KeyRotationPolicyAttributes>,
+}
+
+impl SpecModel for KeyRotationPolicy {
+    const SPEC: SpecRef = keys("KeyRotationPolicy");
+    fn example() -> Value {
+        json!({})
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LifetimeActions {
+    #[serde(default)]
+    pub trigger: Option<LifetimeActionsTrigger>,
+    #[serde(default)]
+    pub action: Option<LifetimeActionsType>,
+}
+
+impl SpecModel for LifetimeActions {
+    const SPEC: SpecRef = keys("LifetimeActions");
+    fn example() -> Value {
+        json!({})
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LifetimeActionsTrigger {
+    #[serde(default)]
+    pub time_after_create: Option<String>,
+    #[serde(default)]
+    pub time_before_expiry: Option<String>,
+}
+
+impl SpecModel for LifetimeActionsTrigger {
+    const SPEC: SpecRef = keys("LifetimeActionsTrigger");
+    fn example() -> Value {
+        json!({})
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LifetimeActionsType {
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+}
+
+impl SpecModel for LifetimeActionsType {
+    const SPEC: SpecRef = keys("LifetimeActionsType");
+    fn example() -> Value {
+        json!({})
+    }
+}
+
+/// `KeyRotationPolicyAttributes` (`created`/`updated` read-only).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct KeyRotationPolicyAttributes {
+    #[serde(default)]
+    pub expiry_time: Option<String>,
+    #[serde(default)]
+    pub created: Option<i64>,
+    #[serde(default)]
+    pub updated: Option<i64>,
+}
+
+impl SpecModel for KeyRotationPolicyAttributes {
+    const SPEC: SpecRef = keys("KeyRotationPolicyAttributes");
+    fn example() -> Value {
+        json!({})
+    }
 }
 
 /// `POST /keys/{key-name}/create` (`KeyCreateParameters`, required: `kty`).

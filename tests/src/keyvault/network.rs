@@ -1,156 +1,222 @@
-//! Key Vault's network rules for a data-plane caller that is not a trusted Azure service (every
-//! caller of the simulator's data plane is: they reach it from 127.0.0.1). Cosmos DB's own access,
-//! as a trusted service, is decided in `arm/cosmos/chain.rs`.
+//! A vault's network rules on its data plane (keyvault-mgmt 2026-02-01 `NetworkRuleSet`,
+//! `publicNetworkAccess`; Key Vault "Configure firewalls and virtual networks"):
+//! - `publicNetworkAccess: Disabled` blocks all public traffic; only trusted Azure services
+//!   pass, and only while `networkAcls.bypass` is `AzureServices` (its default) — otherwise 403
+//!   `ForbiddenByConnection`: "Public network access is disabled and request is not from a
+//!   trusted service nor via an approved private link." (microsoft/multimodal-ai#171), or with
+//!   `bypass: None` "Connection is not an approved private link and caller was ignored because
+//!   bypass is not set to 'AzureServices' and PublicNetworkAccess is set to 'Disabled'." (Key
+//!   Vault network security, "Key Vault firewall enabled (private link)");
+//! - `networkAcls.defaultAction: Deny` lets through a client whose address matches an IP rule,
+//!   and trusted services when `bypass` is `AzureServices` — otherwise 403 `ForbiddenByFirewall`:
+//!   "Client address is not authorized and caller is not a trusted service."
+//!   (microsoft/AzureTRE#3789, MicrosoftDocs/azure-docs#52649), or with `bypass: None` "Client
+//!   address is not authorized and caller was ignored because bypass is set to None"
+//!   (troubleshoot-cmk 1.1).
 //!
-//! - `publicNetworkAccess: Disabled` → 403 `ForbiddenByConnection` "Connection is not an approved
-//!   private link and caller was ignored because bypass is not set to 'AzureServices' and
-//!   PublicNetworkAccess is set to 'Disabled'." (the answer quoted for vaults with public access
-//!   disabled, Key Vault network security: "Key Vault firewall enabled (private link)");
-//! - `networkAcls.defaultAction: Deny` without an IP rule for the caller → 403
-//!   `ForbiddenByFirewall` "Client address is not authorized and caller is not a trusted service."
-//!   (MicrosoftDocs/azure-docs#52649), or "… caller was ignored because bypass is set to None" when
-//!   no trusted service may bypass the firewall (troubleshoot-cmk 1.1).
+//! Requests that reach the simulator over HTTPS are clients (their address is the TCP peer's).
+//! The simulated Azure services that use a customer's key (Cosmos DB, Atlas) call
+//! [`allows`] with [`Origin::TrustedService`].
 
-use super::forbidden;
 use crate::reply::Reply;
 use crate::state::ArmResource;
-use crate::tokens::Claims;
-use serde_json::Value;
-use std::net::Ipv4Addr;
+use serde_json::{Value, json};
+use std::net::{IpAddr, Ipv4Addr};
 
-/// Where the simulator's callers come from.
-pub const CLIENT_ADDRESS: Ipv4Addr = Ipv4Addr::LOCALHOST;
+/// Where a data-plane request comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A client on the public network, by address.
+    Client(IpAddr),
+    /// A trusted Azure service (Key Vault's "trusted services" list), by name.
+    TrustedService(&'static str),
+}
 
-/// Whether `rule` (`a.b.c.d` or `a.b.c.d/n`) covers `address`.
-fn covers(rule: &str, address: Ipv4Addr) -> bool {
-    let (ip, bits) = match rule.split_once('/') {
-        Some((ip, bits)) => (ip, bits.parse::<u32>().ok()),
-        None => (rule, Some(32)),
+/// Why the vault's network rules block a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Blocked {
+    /// `publicNetworkAccess` is disabled.
+    Connection,
+    /// The firewall denies by default and no rule lets the request through.
+    Firewall,
+}
+
+/// Whether the vault lets trusted Azure services bypass its rules: an absent bypass means
+/// AzureServices (NetworkRuleSet.bypass: "If not specified the default is 'AzureServices'").
+fn bypass_azure_services(vault: &Value) -> bool {
+    vault["properties"]["networkAcls"]["bypass"]
+        .as_str()
+        .is_none_or(|b| b.eq_ignore_ascii_case("AzureServices"))
+}
+
+fn rule_matches(rule: &str, address: &IpAddr) -> bool {
+    let IpAddr::V4(address) = address else {
+        return false;
     };
-    let (Ok(ip), Some(bits @ 0..=32)) = (ip.trim().parse::<Ipv4Addr>(), bits) else {
+    let Some((network, bits)) = crate::arm::vaults::parse_ip_rule(rule) else {
         return false;
     };
     let mask = if bits == 0 {
         0
     } else {
-        u32::MAX << (32 - bits)
+        u32::MAX << (32 - u32::from(bits))
     };
-    u32::from(ip) & mask == u32::from(address) & mask
+    u32::from(*address) & mask == u32::from(network) & mask
 }
 
-/// The vault's answer to a data-plane caller its network rules keep out, if they do.
-pub fn check(vault: &ArmResource, claims: &Claims) -> Result<(), Reply> {
-    let props = &vault.body["properties"];
-    let location = vault.body["location"].as_str().unwrap_or_default();
-    let caller = format!(
-        "Caller: appid={};oid={}",
-        claims.appid.as_deref().unwrap_or_default(),
-        claims.oid.as_deref().unwrap_or_default()
-    );
-    let footer = format!("Vault: {};location={location}", vault.name);
-    if props["publicNetworkAccess"]
-        .as_str()
-        .is_some_and(|p| p.eq_ignore_ascii_case("Disabled"))
-    {
-        return Err(forbidden(
-            "ForbiddenByConnection",
-            &format!(
-                "Connection is not an approved private link and caller was ignored because bypass is not set to 'AzureServices' and PublicNetworkAccess is set to 'Disabled'.\r\n{caller}\r\n{footer}"
-            ),
-        ));
-    }
+/// Whether the vault's network rules let a request from `origin` through.
+pub fn allows(vault: &Value, origin: &Origin) -> Result<(), Blocked> {
+    let props = &vault["properties"];
     let acls = &props["networkAcls"];
-    let deny = acls["defaultAction"]
+    let bypass = bypass_azure_services(vault);
+    let trusted = matches!(origin, Origin::TrustedService(_)) && bypass;
+    let public_disabled = props["publicNetworkAccess"]
         .as_str()
-        .is_some_and(|a| a.eq_ignore_ascii_case("Deny"));
-    if !deny {
+        .is_some_and(|p| p.eq_ignore_ascii_case("disabled"));
+    if public_disabled {
+        return if trusted {
+            Ok(())
+        } else {
+            Err(Blocked::Connection)
+        };
+    }
+    let denies = acls["defaultAction"]
+        .as_str()
+        .is_some_and(|a| a.eq_ignore_ascii_case("deny"));
+    if !denies || trusted {
         return Ok(());
     }
-    let allowed = acls["ipRules"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|r| r.get("value").and_then(Value::as_str))
-        .any(|r| covers(r, CLIENT_ADDRESS));
-    if allowed {
-        return Ok(());
-    }
-    // `bypass` defaults to AzureServices (keyvault-mgmt 2026-02-01 `NetworkRuleSet`).
-    let bypass = acls["bypass"].as_str().unwrap_or("AzureServices");
-    let why = if bypass.eq_ignore_ascii_case("AzureServices") {
-        "Client address is not authorized and caller is not a trusted service."
-    } else {
-        "Client address is not authorized and caller was ignored because bypass is set to None"
+    let listed = match origin {
+        Origin::Client(address) => acls["ipRules"].as_array().is_some_and(|rules| {
+            rules
+                .iter()
+                .filter_map(|r| r["value"].as_str())
+                .any(|r| rule_matches(r, address))
+        }),
+        Origin::TrustedService(_) => false,
     };
-    Err(forbidden(
-        "ForbiddenByFirewall",
-        &format!("{why}\r\nClient address: {CLIENT_ADDRESS}\r\n{caller}\r\n{footer}"),
-    ))
+    if listed {
+        Ok(())
+    } else {
+        Err(Blocked::Firewall)
+    }
+}
+
+/// Key Vault's 403 for a blocked request; `caller` is `appid=…;oid=…;iss=…`.
+pub fn refusal(vault: &ArmResource, blocked: Blocked, origin: &Origin, caller: &str) -> Reply {
+    let location = vault.body["location"].as_str().unwrap_or_default();
+    let bypass = bypass_azure_services(&vault.body);
+    let (inner, message) = match blocked {
+        Blocked::Connection => {
+            let why = if bypass {
+                "Public network access is disabled and request is not from a trusted service nor via an approved private link."
+            } else {
+                "Connection is not an approved private link and caller was ignored because bypass is not set to 'AzureServices' and PublicNetworkAccess is set to 'Disabled'."
+            };
+            (
+                "ForbiddenByConnection",
+                format!(
+                    "{why}\r\nCaller: {caller}\r\nVault: {};location={location}",
+                    vault.name
+                ),
+            )
+        }
+        Blocked::Firewall => {
+            let address = match origin {
+                Origin::Client(a) => a.to_string(),
+                Origin::TrustedService(name) => name.to_string(),
+            };
+            let why = if bypass {
+                "Client address is not authorized and caller is not a trusted service."
+            } else {
+                "Client address is not authorized and caller was ignored because bypass is set to None"
+            };
+            (
+                "ForbiddenByFirewall",
+                format!(
+                    "{why}\r\nClient address: {address}\r\nCaller: {caller}\r\nVault: {};location={location}",
+                    vault.name
+                ),
+            )
+        }
+    };
+    Reply::json(
+        403,
+        json!({ "error": { "code": "Forbidden", "message": message, "innererror": { "code": inner } } }),
+    )
+}
+
+/// The origin of an HTTPS request: its TCP peer (loopback when unknown).
+pub fn client_origin(peer: Option<std::net::SocketAddr>) -> Origin {
+    Origin::Client(
+        peer.map(|p| p.ip())
+            .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
-    fn vault(props: Value) -> ArmResource {
-        ArmResource {
+    fn vault(props: Value) -> Value {
+        json!({ "properties": props })
+    }
+
+    #[test]
+    fn firewall_and_public_access_rules() {
+        let client = Origin::Client("127.0.0.1".parse().unwrap());
+        let cosmos = Origin::TrustedService("Microsoft.DocumentDB");
+        assert_eq!(allows(&vault(json!({})), &client), Ok(()));
+        let deny = vault(json!({ "networkAcls": { "defaultAction": "Deny", "bypass": "None" } }));
+        assert_eq!(allows(&deny, &client), Err(Blocked::Firewall));
+        assert_eq!(allows(&deny, &cosmos), Err(Blocked::Firewall));
+        let deny_bypass = vault(json!({ "networkAcls": { "defaultAction": "Deny" } }));
+        assert_eq!(allows(&deny_bypass, &cosmos), Ok(()));
+        let listed = vault(
+            json!({ "networkAcls": { "defaultAction": "Deny", "bypass": "None", "ipRules": [{ "value": "127.0.0.0/8" }] } }),
+        );
+        assert_eq!(allows(&listed, &client), Ok(()));
+        let closed = vault(
+            json!({ "publicNetworkAccess": "Disabled", "networkAcls": { "bypass": "AzureServices" } }),
+        );
+        assert_eq!(allows(&closed, &client), Err(Blocked::Connection));
+        assert_eq!(allows(&closed, &cosmos), Ok(()));
+        let sealed = vault(
+            json!({ "publicNetworkAccess": "disabled", "networkAcls": { "bypass": "None" } }),
+        );
+        assert_eq!(allows(&sealed, &cosmos), Err(Blocked::Connection));
+    }
+
+    #[test]
+    fn refusals_say_whether_trusted_services_could_bypass() {
+        let resource = |props: Value| ArmResource {
             id: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1".into(),
             subscription: "10000000-0000-4000-8000-0000000000a1".parse().unwrap(),
             resource_group: "rg".into(),
             kind: "Microsoft.KeyVault/vaults".into(),
             name: "kv1".into(),
             body: json!({ "location": "westeurope", "properties": props }),
-        }
-    }
-
-    fn inner(r: Reply) -> (String, String) {
-        match r.body {
-            crate::reply::Body::Json(v) => (
-                v["error"]["innererror"]["code"]
-                    .as_str()
-                    .unwrap()
-                    .to_string(),
-                v["error"]["message"].as_str().unwrap().to_string(),
-            ),
-            _ => panic!("a JSON error"),
-        }
-    }
-
-    #[test]
-    fn open_vaults_and_allowed_addresses_pass() {
-        let c = Claims::default();
-        assert!(check(&vault(json!({})), &c).is_ok());
+        };
+        let message = |props: Value, blocked: Blocked| {
+            let origin = Origin::Client("127.0.0.1".parse().unwrap());
+            match refusal(&resource(props), blocked, &origin, "appid=a;oid=o").body {
+                crate::reply::Body::Json(v) => v["error"]["message"].as_str().unwrap().to_string(),
+                _ => panic!("a JSON error"),
+            }
+        };
+        let deny =
+            |bypass: &str| json!({ "networkAcls": { "defaultAction": "Deny", "bypass": bypass } });
+        assert!(message(deny("AzureServices"), Blocked::Firewall).starts_with("Client address is not authorized and caller is not a trusted service.\r\nClient address: 127.0.0.1\r\n"));
+        assert!(message(deny("None"), Blocked::Firewall).starts_with("Client address is not authorized and caller was ignored because bypass is set to None\r\n"));
         assert!(
-            check(
-                &vault(json!({"networkAcls": {"defaultAction": "Allow"}})),
-                &c
+            message(
+                json!({ "publicNetworkAccess": "Disabled" }),
+                Blocked::Connection
             )
-            .is_ok()
+            .starts_with("Public network access is disabled")
         );
-        let allowed = json!({"networkAcls": {"defaultAction": "Deny", "ipRules": [{"value": "127.0.0.0/8"}]}});
-        assert!(check(&vault(allowed), &c).is_ok());
-    }
-
-    #[test]
-    fn closed_vaults_say_why() {
-        let c = Claims::default();
-        let trusted = check(&vault(json!({"networkAcls": {"defaultAction": "Deny", "ipRules": [{"value": "10.0.0.1"}]}})), &c).unwrap_err();
-        let (code, message) = inner(trusted);
-        assert_eq!(code, "ForbiddenByFirewall");
-        assert!(
-            message.starts_with(
-                "Client address is not authorized and caller is not a trusted service."
-            )
-        );
-        let none = check(
-            &vault(json!({"networkAcls": {"defaultAction": "Deny", "bypass": "None"}})),
-            &c,
-        )
-        .unwrap_err();
-        assert!(inner(none).1.contains("bypass is set to None"));
-        let private = check(&vault(json!({"publicNetworkAccess": "Disabled"})), &c).unwrap_err();
-        assert_eq!(inner(private).0, "ForbiddenByConnection");
-        assert!(!covers("not an ip", CLIENT_ADDRESS));
+        let sealed =
+            json!({ "publicNetworkAccess": "Disabled", "networkAcls": { "bypass": "None" } });
+        assert!(message(sealed, Blocked::Connection).starts_with("Connection is not an approved private link and caller was ignored because bypass is not set to 'AzureServices'"));
     }
 }

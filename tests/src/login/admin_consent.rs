@@ -7,6 +7,10 @@
 //! parameter Entra accepts on sign-in pages); without it the simulator answers as a sign-in page
 //! would not be able to, with AADSTS50058 (no signed-in user).
 //!
+//! The tenant is an id, a verified domain, or `organizations` / `common`: then the consenting
+//! administrator's home tenant (the admin-consent endpoint documents `organizations` for
+//! multi-tenant apps; DESIGN.md §3 consent URL).
+//!
 //! Entra's rules kept here: an unknown app → AADSTS700016; an app with no reply URL registered →
 //! AADSTS500113; a `redirect_uri` that is not registered → AADSTS50011; a user without an
 //! administrator role → AADSTS90094 (admin approval required).
@@ -28,9 +32,27 @@ pub fn routes() -> Vec<Route> {
     )]
 }
 
+fn no_signed_in_user() -> Reply {
+    entra_error(
+        400,
+        "interaction_required",
+        50058,
+        "A silent sign-in request was sent but no user is signed in. (xtcmk-sim: name the consenting administrator with login_hint=<upn>.)",
+    )
+}
+
 fn consent(call: &Call) -> Reply {
     let tenant_ref = call.param("tenant").to_string();
-    let Some(tenant) = call.state().tenant_by_ref(&tenant_ref).map(|t| t.id) else {
+    let resolved = if super::is_multi_tenant_authority(&tenant_ref) {
+        call.query("login_hint")
+            .and_then(|upn| call.state().user_by_upn(upn).map(|(t, _)| t.id))
+    } else {
+        call.state().tenant_by_entra_ref(&tenant_ref).map(|t| t.id)
+    };
+    let Some(tenant) = resolved else {
+        if super::is_multi_tenant_authority(&tenant_ref) {
+            return no_signed_in_user();
+        }
         return tenant_not_found(&tenant_ref);
     };
     let client_id = call.query("client_id").unwrap_or_default().to_string();
@@ -72,12 +94,7 @@ fn consent(call: &Call) -> Reply {
         None => app.redirect_uris[0].clone(),
     };
     let Some(upn) = call.query("login_hint").map(str::to_string) else {
-        return entra_error(
-            400,
-            "interaction_required",
-            50058,
-            "A silent sign-in request was sent but no user is signed in. (xtcmk-sim: name the consenting administrator with login_hint=<upn>.)",
-        );
+        return no_signed_in_user();
     };
     let admin = call.state().tenant(&tenant).and_then(|t| {
         t.users

@@ -4,14 +4,26 @@
 //! issuer, exact subject, and an audience the credential lists — otherwise the AADSTS7002xx
 //! errors of workload identity federation
 //! (learn.microsoft.com/entra/workload-id/workload-identity-federation).
+//!
+//! A new federated credential takes effect only once Entra has replicated it (replication kind
+//! [`FEDERATED_CREDENTIAL`], zero delay unless a test sets one): until then — and for a mismatch
+//! the AADSTS700211/700212/700213 checks do not name (an assertion without a subject) — the
+//! exchange answers AADSTS70021 "No matching federated identity record found for presented
+//! assertion. Assertion Issuer: '…'. Assertion Subject: '…'. Assertion Audience: '…'."
+//! (Azure/azure-workload-identity#616). A subject that differs only in case is AADSTS7002138
+//! (matching is case-sensitive, Azure/login#517).
 
 use super::entra_error;
 use crate::reply::Reply;
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::state::Application;
 use crate::tokens::{Claims, TokenProblem};
 
 pub const ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// Replication kind of a new federated identity credential as the token endpoint sees it
+/// (key: the credential's id).
+pub const FEDERATED_CREDENTIAL: &str = "federatedCredential";
 
 const FIC_HELP: &str = "Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation";
 
@@ -50,14 +62,55 @@ pub fn check(shared: &Shared, app: &Application, assertion: &str) -> Result<Clai
             "JWT token is invalid or malformed.",
         ),
     })?;
-    federated_match(app, &claims)?;
+    federated_match(app, &claims, &|id| {
+        shared
+            .replication
+            .visible(FEDERATED_CREDENTIAL, &id.to_string())
+    })?;
     Ok(claims)
 }
 
+fn no_record(claims: &Claims) -> Reply {
+    entra_error(
+        400,
+        "invalid_request",
+        70021,
+        &format!(
+            "No matching federated identity record found for presented assertion. Assertion Issuer: '{}'. Assertion Subject: '{}'. Assertion Audience: '{}'. https://learn.microsoft.com/entra/workload-id/workload-identity-federation",
+            claims.iss,
+            claims.sub.as_deref().unwrap_or_default(),
+            claims.aud
+        ),
+    )
+}
+
 /// The app's federated identity credentials must hold one with the assertion's exact issuer and
-/// subject, listing its audience.
-fn federated_match(app: &Application, claims: &Claims) -> Result<(), Reply> {
-    let subject = claims.sub.as_deref().unwrap_or_default();
+/// subject, listing its audience, that Entra has replicated (`replicated(id)`).
+fn federated_match(
+    app: &Application,
+    claims: &Claims,
+    replicated: &dyn Fn(uuid::Uuid) -> bool,
+) -> Result<(), Reply> {
+    let Some(subject) = claims.sub.as_deref().filter(|s| !s.is_empty()) else {
+        return Err(no_record(claims));
+    };
+    let exact: Vec<_> = app
+        .federated_identity_credentials
+        .iter()
+        .filter(|f| {
+            f.issuer == claims.iss
+                && f.subject == subject
+                && f.audiences.iter().any(|a| a == &claims.aud)
+        })
+        .collect();
+    if !exact.is_empty() {
+        // Present on the primary, but maybe not replicated to the token service yet.
+        return if exact.iter().any(|f| replicated(f.id)) {
+            Ok(())
+        } else {
+            Err(no_record(claims))
+        };
+    }
     let by_issuer: Vec<_> = app
         .federated_identity_credentials
         .iter()
@@ -66,7 +119,7 @@ fn federated_match(app: &Application, claims: &Claims) -> Result<(), Reply> {
     if by_issuer.is_empty() {
         return Err(entra_error(
             400,
-            "invalid_request",
+            "invalid_client",
             700211,
             &format!(
                 "No matching federated identity record found for presented assertion issuer '{}'. {FIC_HELP}",
@@ -75,10 +128,24 @@ fn federated_match(app: &Application, claims: &Claims) -> Result<(), Reply> {
         ));
     }
     let by_subject: Vec<_> = by_issuer.iter().filter(|f| f.subject == subject).collect();
+    if by_subject.is_empty()
+        && by_issuer
+            .iter()
+            .any(|f| f.subject.eq_ignore_ascii_case(subject))
+    {
+        return Err(entra_error(
+            400,
+            "invalid_client",
+            7002138,
+            &format!(
+                "No matching federated identity record found for presented assertion subject '{subject}'. The subject matches a federated identity credential only when it is the same text, case included. {FIC_HELP}"
+            ),
+        ));
+    }
     if by_subject.is_empty() {
         return Err(entra_error(
             400,
-            "invalid_request",
+            "invalid_client",
             700213,
             &format!(
                 "No matching federated identity record found for presented assertion subject '{subject}'. {FIC_HELP}"
@@ -91,7 +158,7 @@ fn federated_match(app: &Application, claims: &Claims) -> Result<(), Reply> {
     {
         return Err(entra_error(
             400,
-            "invalid_request",
+            "invalid_client",
             700212,
             &format!(
                 "No matching federated identity record found for presented assertion audience '{}'. {FIC_HELP}",
@@ -148,12 +215,27 @@ mod tests {
         let a = app();
         let sub = "repo:contoso/app:ref:refs/heads/main";
         let aud = "api://AzureADTokenExchange";
-        assert!(federated_match(&a, &claims("https://token.ci.example", sub, aud)).is_ok());
-        let slash = federated_match(&a, &claims("https://token.ci.example/", sub, aud));
+        let yes = |_: uuid::Uuid| true;
+        assert!(federated_match(&a, &claims("https://token.ci.example", sub, aud), &yes).is_ok());
+        let slash = federated_match(&a, &claims("https://token.ci.example/", sub, aud), &yes);
         assert_eq!(code(slash.unwrap_err()), 700211);
-        let other = federated_match(&a, &claims("https://token.ci.example", "repo:x", aud));
+        let other = federated_match(&a, &claims("https://token.ci.example", "repo:x", aud), &yes);
         assert_eq!(code(other.unwrap_err()), 700213);
-        let wrong_aud = federated_match(&a, &claims("https://token.ci.example", sub, "api://x"));
+        let case = federated_match(
+            &a,
+            &claims("https://token.ci.example", &sub.to_uppercase(), aud),
+            &yes,
+        );
+        assert_eq!(code(case.unwrap_err()), 7002138);
+        let wrong_aud = federated_match(
+            &a,
+            &claims("https://token.ci.example", sub, "api://x"),
+            &yes,
+        );
         assert_eq!(code(wrong_aud.unwrap_err()), 700212);
+        let pending = federated_match(&a, &claims("https://token.ci.example", sub, aud), &|_| {
+            false
+        });
+        assert_eq!(code(pending.unwrap_err()), 70021);
     }
 }

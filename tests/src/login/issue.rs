@@ -1,7 +1,7 @@
 //! Issuing tokens: the claims Entra puts in user, application and managed-identity tokens.
 
 use crate::roles;
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::state::{PrincipalType, ServicePrincipal, Tenant, User};
 use crate::tokens::{ACCESS_TOKEN_SECONDS, Claims, REFRESH_AUDIENCE};
 
@@ -90,6 +90,12 @@ pub fn app_token(
     sp: &ServicePrincipal,
     resource: &str,
 ) -> Issued {
+    // App roles are per resource: the Graph permissions appear only in Graph tokens.
+    let roles = if crate::auth::audience_matches(resource, &shared.cloud.graph_audience) {
+        sp.app_roles.clone()
+    } else {
+        Vec::new()
+    };
     let mirid = (sp.service_principal_type == PrincipalType::ManagedIdentity)
         .then(|| {
             sp.alternative_names
@@ -110,6 +116,7 @@ pub fn app_token(
             azp: Some(sp.app_id.to_string()),
             idtyp: Some("app".into()),
             wids: sp.directory_roles.clone(),
+            roles,
             xms_mirid: mirid,
             ver: Some("2.0".into()),
             ..Default::default()

@@ -5,15 +5,29 @@ use crate::reply::Reply;
 use crate::routes::Call;
 use serde_json::json;
 
-/// `GET /{tenant}/v2.0/.well-known/openid-configuration`.
+/// `GET /{tenant}/v2.0/.well-known/openid-configuration`: for a tenant id or verified domain,
+/// the tenant's endpoints and issuer; for `organizations` / `common`, the same endpoints under
+/// that authority and the issuer template `…/{tenantid}/v2.0` (as login.microsoftonline.com
+/// publishes it). Every URL carries the host and port the client used (its `Host` header), so
+/// a client that reached the simulator on another port than the profile's still follows it.
 pub fn openid_configuration(call: &Call) -> Reply {
     let reference = call.param("tenant");
     let state = call.state();
-    let Some(tenant) = state.tenant_by_ref(reference) else {
-        return tenant_not_found(reference);
+    let (id, issuer) = if super::is_multi_tenant_authority(reference) {
+        (
+            reference.to_ascii_lowercase(),
+            format!("{}/{{tenantid}}/v2.0", call.origin()),
+        )
+    } else {
+        let Some(tenant) = state.tenant_by_entra_ref(reference) else {
+            return tenant_not_found(reference);
+        };
+        (
+            tenant.id.to_string(),
+            format!("{}/{}/v2.0", call.origin(), tenant.id),
+        )
     };
-    let login = call.sim.login_url();
-    let id = tenant.id;
+    let login = format!("{}/", call.origin());
     Reply::ok(json!({
         "token_endpoint": format!("{login}{id}/oauth2/v2.0/token"),
         "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
@@ -23,7 +37,7 @@ pub fn openid_configuration(call: &Call) -> Reply {
         "id_token_signing_alg_values_supported": ["RS256"],
         "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
-        "issuer": call.sim.issuer(&id),
+        "issuer": issuer,
         "request_uri_parameter_supported": false,
         "authorization_endpoint": format!("{login}{id}/oauth2/v2.0/authorize"),
         "device_authorization_endpoint": format!("{login}{id}/oauth2/v2.0/devicecode"),

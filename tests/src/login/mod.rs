@@ -10,8 +10,8 @@ pub mod token;
 
 use crate::reply::Reply;
 use crate::routes::{Call, Caller, Route, RouteTable};
-use crate::server::ServiceDef;
 use crate::service::Service;
+use crate::service_def::ServiceDef;
 use serde_json::json;
 
 pub fn def() -> ServiceDef {
@@ -102,6 +102,13 @@ pub fn entra_error(status: u16, error: &str, code: u32, description: &str) -> Re
         }),
     )
     .header("x-ms-request-id", trace)
+}
+
+/// `organizations` and `common`: the multi-tenant authorities Entra accepts in place of a
+/// tenant (Microsoft identity platform, "Authority"; `consumers` is for personal accounts, which
+/// the simulator has none of).
+pub fn is_multi_tenant_authority(reference: &str) -> bool {
+    reference.eq_ignore_ascii_case("organizations") || reference.eq_ignore_ascii_case("common")
 }
 
 /// AADSTS90002: the tenant in the URL is unknown.

@@ -13,13 +13,27 @@ use serde_json::json;
 use std::collections::HashMap;
 use xtcmk::AppId;
 
+/// `POST /{tenant}/oauth2/v2.0/token`. The tenant is an id, a verified domain, or the
+/// `organizations` / `common` authority (Microsoft identity platform, "Authority"): a user's
+/// refresh token then works in the user's home tenant, a client-credentials request in the
+/// app's home tenant — except for a single-tenant app, which Entra refuses there with
+/// AADSTS50194 (UvA-FNWI/M365-IMAP#9).
 pub fn token(call: &Call) -> Reply {
     let form: HashMap<String, String> = url::form_urlencoded::parse(&call.body)
         .into_owned()
         .collect();
     let state = call.state();
-    let Some(tenant) = state.tenant_by_ref(call.param("tenant")) else {
-        return tenant_not_found(call.param("tenant"));
+    let reference = call.param("tenant");
+    let tenant = if super::is_multi_tenant_authority(reference) {
+        match authority_tenant(&state, call, &form) {
+            Ok(t) => t,
+            Err(reply) => return reply,
+        }
+    } else {
+        match state.tenant_by_entra_ref(reference) {
+            Some(t) => t,
+            None => return tenant_not_found(reference),
+        }
     };
     match form.get("grant_type").map(String::as_str) {
         Some("client_credentials") => client_credentials(call, &state, tenant, &form),
@@ -31,6 +45,46 @@ pub fn token(call: &Call) -> Reply {
             &format!("The app requested an unsupported grant type '{other}'."),
         ),
         None => missing("grant_type"),
+    }
+}
+
+/// The tenant a request to `organizations` / `common` is served in.
+fn authority_tenant<'s>(
+    state: &'s State,
+    call: &Call,
+    form: &HashMap<String, String>,
+) -> Result<&'s Tenant, Reply> {
+    let unknown = || tenant_not_found(call.param("tenant"));
+    match form.get("grant_type").map(String::as_str) {
+        Some("refresh_token") => {
+            let home = form
+                .get("refresh_token")
+                .and_then(|t| call.sim.signer.verify(t).ok())
+                .and_then(|c| c.tid)
+                .and_then(|t| t.parse().ok())
+                .and_then(|t| state.tenant(&t));
+            home.ok_or_else(unknown)
+        }
+        _ => {
+            let client_id = form.get("client_id").cloned().unwrap_or_default();
+            let app = client_id
+                .parse::<AppId>()
+                .ok()
+                .and_then(|id| state.application(&id));
+            match app {
+                Some((_, app)) if app.sign_in_audience == "AzureADMyOrg" => Err(entra_error(
+                    400,
+                    "invalid_request",
+                    50194,
+                    &format!(
+                        "Application '{client_id}'({}) is not configured as a multi-tenant application. Usage of the /common endpoint is not supported for such applications created after '10/15/2018'. Use a tenant-specific endpoint or configure the application to be multi-tenant.",
+                        app.display_name
+                    ),
+                )),
+                Some((home, _)) => Ok(home),
+                None => Err(unknown()),
+            }
+        }
     }
 }
 
@@ -141,11 +195,23 @@ fn client_credentials(
     if let Some(secret) = form.get("client_secret") {
         let hash = secret_hash(secret);
         let now = crate::tokens::now();
-        if !app
+        let known = app
             .password_credentials
             .iter()
-            .any(|p| p.secret_sha256 == hash && p.end_date_time > now)
-        {
+            .filter(|p| p.secret_sha256 == hash)
+            .collect::<Vec<_>>();
+        // The right secret past its end date: AADSTS7000222 (dotnet/sign#849).
+        if !known.is_empty() && known.iter().all(|p| p.end_date_time <= now) {
+            return entra_error(
+                401,
+                "invalid_client",
+                7000222,
+                &format!(
+                    "The provided client secret keys for app '{app_id}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds."
+                ),
+            );
+        }
+        if known.is_empty() {
             return entra_error(
                 401,
                 "invalid_client",

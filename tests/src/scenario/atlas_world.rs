@@ -88,6 +88,7 @@ pub fn scenario() -> Scenario {
         }],
         federated_identity_credentials: Vec::new(),
         directory_roles: Vec::new(),
+        app_roles: Vec::new(),
     });
     let customer = scenario
         .tenants
@@ -109,6 +110,7 @@ pub fn scenario() -> Scenario {
                 app_id: parse(app),
                 display_name: name.into(),
                 directory_roles: Vec::new(),
+                app_roles: Vec::new(),
             });
     }
     customer.subscriptions[0].vaults.push(VaultSpec {

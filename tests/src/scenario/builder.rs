@@ -133,6 +133,7 @@ impl TenantBuilder {
             client_secrets: Vec::new(),
             federated_identity_credentials: Vec::new(),
             directory_roles: Vec::new(),
+            app_roles: Vec::new(),
         };
         self.spec
             .applications
@@ -147,6 +148,7 @@ impl TenantBuilder {
             app_id,
             display_name: display_name.into(),
             directory_roles: roles.iter().map(|r| r.to_string()).collect(),
+            app_roles: Vec::new(),
         });
         self
     }
@@ -230,9 +232,11 @@ impl SubscriptionBuilder {
     }
 
     /// The user `upn` holds the built-in role `role_guid` on the whole subscription.
-    pub fn role_assignment(mut self, upn: &str, role_guid: &str) -> Self {
+    /// `principal` (a user's UPN, or the app id of a service principal of the tenant) holds the
+    /// built-in role `role_guid` on the subscription.
+    pub fn role_assignment(mut self, principal: &str, role_guid: &str) -> Self {
         self.spec.role_assignments.push(RoleAssignmentSpec {
-            principal: upn.into(),
+            principal: principal.into(),
             role: role_guid.into(),
             scope: None,
         });
@@ -294,6 +298,13 @@ impl ApplicationBuilder {
     }
 
     /// Directory roles of the app's service principal in its home tenant.
+    /// Microsoft Graph application permissions granted to the app's service principal (the
+    /// `roles` claim of its Graph tokens), e.g. `Application.ReadWrite.All`.
+    pub fn app_roles(mut self, roles: &[&str]) -> Self {
+        self.spec.app_roles = roles.iter().map(|r| r.to_string()).collect();
+        self
+    }
+
     pub fn directory_roles(mut self, roles: &[&str]) -> Self {
         self.spec.directory_roles = roles.iter().map(|r| r.to_string()).collect();
         self

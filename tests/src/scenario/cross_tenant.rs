@@ -101,6 +101,7 @@ pub fn scenario() -> Scenario {
         client_secrets: Vec::new(),
         federated_identity_credentials: Vec::new(),
         directory_roles: Vec::new(),
+        app_roles: Vec::new(),
     });
     provider
         .managed_identities
@@ -124,6 +125,7 @@ pub fn scenario() -> Scenario {
             app_id: parse(APP_ID),
             display_name: APP_NAME.into(),
             directory_roles: Vec::new(),
+            app_roles: Vec::new(),
         });
     customer.subscriptions[0].vaults.push(VaultSpec {
         name: VAULT.into(),

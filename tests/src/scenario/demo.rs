@@ -3,7 +3,7 @@
 //! with one project (M10) and a Project Owner API key. The same data is in `tests/scenarios/demo.json`.
 
 use super::{AtlasApiKeySpec, AtlasProjectSpec, AtlasSpec, Scenario};
-use crate::arm::role_definitions::OWNER;
+use crate::arm::role_definitions::{CONTRIBUTOR, OWNER};
 use crate::roles;
 use xtcmk::{AppId, ObjectId, Secret, SubscriptionId, TenantId};
 
@@ -34,6 +34,15 @@ pub const CUSTOMER_ADMIN_ID: &str = "20000000-0000-4000-8000-0000000000b1";
 /// A customer user without any directory role.
 pub const CUSTOMER_USER: &str = "nico@fabrikam.example";
 pub const CUSTOMER_USER_ID: &str = "20000000-0000-4000-8000-0000000000b2";
+/// The customer's automation app (client-secret sign-in): Owner of the customer subscription
+/// and `Application.ReadWrite.All` in Graph, the rights phase 2 needs (install the provider's
+/// app, create the vault and key, grant the role).
+pub const CUSTOMER_CI_APP_NAME: &str = "fabrikam-ci";
+pub const CUSTOMER_CI_APP_ID: &str = "20000000-0000-4000-8000-0000000000c1";
+pub const CUSTOMER_CI_APP_OBJECT_ID: &str = "20000000-0000-4000-8000-0000000000c2";
+pub const CUSTOMER_CI_SP_OBJECT_ID: &str = "20000000-0000-4000-8000-0000000000c3";
+/// Test data only: the customer CI app's client secret in this scenario.
+pub const CUSTOMER_CI_SECRET: &str = "demo-customer-ci-secret-for-the-simulator-only";
 
 pub const LOCATION: &str = "westeurope";
 
@@ -63,8 +72,10 @@ where
 
 impl Scenario {
     /// The demo: provider (one subscription, `rg-provider` in westeurope, an Application
-    /// Administrator who owns the subscription, a CI app registration with a client secret) and customer (one subscription,
-    /// `rg-customer`, a Global Administrator who owns the subscription, and a user without directory roles).
+    /// Administrator who owns the subscription, a CI app registration with a client secret that
+    /// is Contributor there and may manage the apps it owns) and customer (one subscription,
+    /// `rg-customer`, a Global Administrator who owns the subscription, a user without directory
+    /// roles, and a CI app that owns the subscription and may manage every app).
     pub fn demo() -> Scenario {
         Scenario::builder()
             .tenant(PROVIDER, "Contoso SaaS", PROVIDER_DOMAIN, |t| {
@@ -73,6 +84,7 @@ impl Scenario {
                         s.id(parse::<SubscriptionId>(PROVIDER_SUBSCRIPTION_ID))
                             .resource_group(PROVIDER_RESOURCE_GROUP, LOCATION)
                             .role_assignment(PROVIDER_ADMIN, OWNER)
+                            .role_assignment(CI_APP_ID, CONTRIBUTOR)
                     })
                     .user_with_id(
                         PROVIDER_ADMIN,
@@ -84,6 +96,7 @@ impl Scenario {
                         a.app_id(parse::<AppId>(CI_APP_ID))
                             .object_ids(parse(CI_APP_OBJECT_ID), parse(CI_SP_OBJECT_ID))
                             .client_secret("ci", CI_SECRET)
+                            .app_roles(&[roles::APPLICATION_READWRITE_OWNEDBY])
                     })
             })
             .tenant(CUSTOMER, "Fabrikam", CUSTOMER_DOMAIN, |t| {
@@ -92,6 +105,7 @@ impl Scenario {
                         s.id(parse::<SubscriptionId>(CUSTOMER_SUBSCRIPTION_ID))
                             .resource_group(CUSTOMER_RESOURCE_GROUP, LOCATION)
                             .role_assignment(CUSTOMER_ADMIN, OWNER)
+                            .role_assignment(CUSTOMER_CI_APP_ID, OWNER)
                     })
                     .user_with_id(
                         CUSTOMER_ADMIN,
@@ -105,6 +119,15 @@ impl Scenario {
                         "Nico User",
                         &[],
                     )
+                    .application(CUSTOMER_CI_APP_NAME, |a| {
+                        a.app_id(parse::<AppId>(CUSTOMER_CI_APP_ID))
+                            .object_ids(
+                                parse(CUSTOMER_CI_APP_OBJECT_ID),
+                                parse(CUSTOMER_CI_SP_OBJECT_ID),
+                            )
+                            .client_secret("ci", CUSTOMER_CI_SECRET)
+                            .app_roles(&[roles::APPLICATION_READWRITE_ALL])
+                    })
             })
             .tenant(ATLAS_TENANT, "MongoDB Atlas", ATLAS_DOMAIN, |t| {
                 t.id(parse::<TenantId>(ATLAS_TENANT_ID)).application(

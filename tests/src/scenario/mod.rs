@@ -131,11 +131,13 @@ pub struct CosmosAccountSpec {
     pub default_identity: Option<String>,
 }
 
-/// A role assignment in a subscription: a user of the tenant (by UPN) holds a built-in role.
+/// A role assignment in a subscription: a user of the tenant (by UPN), or a service principal
+/// of the tenant (by the app id of an app registered or installed here, or the client id of a
+/// managed identity), holds a built-in role.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RoleAssignmentSpec {
-    /// The user's `userPrincipalName`.
+    /// A user's `userPrincipalName`, or the app (client) id of a service principal of the tenant.
     pub principal: String,
     /// A built-in role definition GUID (see `arm::role_definitions`).
     pub role: String,
@@ -219,6 +221,10 @@ pub struct ApplicationSpec {
     /// Directory roles held by the app's service principal in its home tenant.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub directory_roles: Vec<String>,
+    /// Microsoft Graph application permissions granted to the app's service principal in its
+    /// home tenant (the `roles` claim of its Graph tokens), e.g. `Application.ReadWrite.All`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub app_roles: Vec<String>,
 }
 
 fn single_tenant() -> String {
@@ -254,6 +260,9 @@ pub struct ServicePrincipalSpec {
     pub display_name: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub directory_roles: Vec<String>,
+    /// Microsoft Graph application permissions granted to this service principal.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub app_roles: Vec<String>,
 }
 
 /// A user-assigned managed identity: an ARM resource plus its service principal in the tenant.
@@ -268,6 +277,39 @@ pub struct ManagedIdentitySpec {
     pub location: Option<String>,
     pub client_id: AppId,
     pub principal_id: ObjectId,
+}
+
+impl TenantSpec {
+    /// The object id and principal type (`User` / `ServicePrincipal`) a role assignment's
+    /// `principal` names in this tenant: a user's UPN, or the app id of an app registered here,
+    /// of a service principal installed here, or the client id of a managed identity here.
+    pub fn principal(&self, principal: &str) -> Option<(ObjectId, &'static str)> {
+        if let Some(u) = self
+            .users
+            .iter()
+            .find(|u| u.user_principal_name.eq_ignore_ascii_case(principal))
+        {
+            return Some((u.id, "User"));
+        }
+        let app: AppId = principal.parse().ok()?;
+        self.applications
+            .iter()
+            .find(|a| a.app_id == app)
+            .map(|a| a.service_principal_id)
+            .or_else(|| {
+                self.service_principals
+                    .iter()
+                    .find(|s| s.app_id == app)
+                    .map(|s| s.id)
+            })
+            .or_else(|| {
+                self.managed_identities
+                    .iter()
+                    .find(|m| m.client_id == app)
+                    .map(|m| m.principal_id)
+            })
+            .map(|id| (id, "ServicePrincipal"))
+    }
 }
 
 impl Scenario {

@@ -17,9 +17,18 @@ pub fn valid_resource_group_name(name: &str) -> bool {
             .all(|c| c.is_alphanumeric() || "-_.()".contains(c))
 }
 
-/// Vault names `^[a-zA-Z0-9-]{3,24}$` (keyvault-mgmt 2026-02-01).
+/// Vault names `^[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]$` without `--`: 3–24 characters, a
+/// letter first, a letter or digit last, no consecutive hyphens (Key Vault's `VaultNameNotValid`,
+/// MicrosoftDocs/azure-docs#92981; the spec's `^[a-zA-Z0-9-]{3,24}$` is looser than the service).
 pub fn valid_vault_name(name: &str) -> bool {
-    (3..=24).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    let bytes = name.as_bytes();
+    (3..=24).contains(&bytes.len())
+        && bytes[0].is_ascii_alphabetic()
+        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
+        && bytes
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+        && !name.contains("--")
 }
 
 fn is_guid(s: &str) -> bool {
@@ -118,16 +127,12 @@ impl Scenario {
                 }
                 for (ri, ra) in s.role_assignments.iter().enumerate() {
                     let at = |f: &str| at(&format!("roleAssignments[{ri}].{f}"));
-                    if !t
-                        .users
-                        .iter()
-                        .any(|u| u.user_principal_name.eq_ignore_ascii_case(&ra.principal))
-                    {
+                    if t.principal(&ra.principal).is_none() {
                         return Err(refuse(
                             at("principal"),
                             &ra.principal,
-                            "no user of this tenant has that userPrincipalName",
-                            "name one of the tenant's users",
+                            "no user of this tenant has that userPrincipalName, and no service principal of this tenant that app id",
+                            "name one of the tenant's users, or the app id of one of its apps or service principals",
                         ));
                     }
                     if crate::arm::role_definitions::builtin(&ra.role).is_none() {

@@ -31,6 +31,7 @@ impl std::error::Error for Dropped {}
 pub async fn handle(
     shared: Arc<Shared>,
     request: Request<Incoming>,
+    peer: Option<std::net::SocketAddr>,
 ) -> Result<Response<HttpBody>, Dropped> {
     let (parts, body) = request.into_parts();
     let body = axum::body::to_bytes(HttpBody::new(body), BODY_LIMIT)
@@ -64,15 +65,16 @@ pub async fn handle(
         instance,
         method: parts.method.clone(),
         host: host.clone(),
-        path: parts.uri.path().to_string(),
+        path: collapse_slashes(parts.uri.path()),
         query,
         headers: parts.headers.clone(),
         body,
         params: Vec::new(),
         caller: None,
         request_id: uuid::Uuid::new_v4().to_string(),
+        peer,
     };
-    let def = shared.service_def(service);
+    let def = crate::registry::def(service);
     let lookup = def.routes.lookup(&call.method, &call.path);
     let (route, kind) = match &lookup {
         Lookup::Found(route, params) => {
@@ -172,6 +174,19 @@ pub async fn handle(
         return Err(Dropped);
     }
     Ok(respond(reply))
+}
+
+/// The path with runs of `/` collapsed: Azure's front ends treat `//metadata/endpoints` (what
+/// `az cloud register` sends for an endpoint given with a trailing slash) as `/metadata/endpoints`.
+fn collapse_slashes(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if c == '/' && out.ends_with('/') {
+            continue;
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// The answer a scripted status fault gives, in the service's error shape.

@@ -34,6 +34,10 @@ pub struct State {
     /// Key Vault keys: vault name (lower case) → key name (lower case) → key.
     #[serde(default)]
     pub keys: BTreeMap<String, BTreeMap<String, StoredKey>>,
+    /// Key rotation policies set by `PUT /keys/{name}/rotationpolicy` (the `KeyRotationPolicy`
+    /// body), by `{vault}/{key}` in lower case.
+    #[serde(default)]
+    pub key_rotation_policies: BTreeMap<String, Value>,
     /// Long-running operations by id.
     #[serde(default)]
     pub operations: BTreeMap<String, Operation>,
@@ -158,6 +162,9 @@ pub struct ServicePrincipal {
     pub app_owner_organization_id: TenantId,
     #[serde(default)]
     pub directory_roles: Vec<String>,
+    /// Microsoft Graph application permissions granted to it (`Application.ReadWrite.All`, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub app_roles: Vec<String>,
     /// For managed identities: the identity's ARM resource id.
     #[serde(default)]
     pub alternative_names: Vec<String>,
@@ -248,7 +255,18 @@ impl State {
         self.tenants.iter_mut().find(|t| t.id == *id)
     }
 
-    /// The tenant a URL names: its id, a verified domain or its alias.
+    /// The tenant Entra finds for a tenant reference in a URL: its id or one of its verified
+    /// domains (aliases are the simulator's own handles, which Entra would not know).
+    pub fn tenant_by_entra_ref(&self, key: &str) -> Option<&Tenant> {
+        self.tenants.iter().find(|t| {
+            t.id.to_string().eq_ignore_ascii_case(key)
+                || t.verified_domains
+                    .iter()
+                    .any(|d| d.eq_ignore_ascii_case(key))
+        })
+    }
+
+    /// The tenant a test or the admin endpoint names: its id, a verified domain or its alias.
     pub fn tenant_by_ref(&self, key: &str) -> Option<&Tenant> {
         self.tenants.iter().find(|t| {
             t.id.to_string().eq_ignore_ascii_case(key)

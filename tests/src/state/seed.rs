@@ -44,6 +44,7 @@ impl State {
                     service_principal_type: PrincipalType::Application,
                     app_owner_organization_id: owner,
                     directory_roles: sp.directory_roles.clone(),
+                    app_roles: sp.app_roles.clone(),
                     alternative_names: Vec::new(),
                 };
                 if let Some(tenant) = state.tenant_mut(&t.id) {
@@ -87,21 +88,17 @@ impl State {
                 state.atlas.api_keys.push(key);
             }
         }
-        // Role assignments last: their principals are the tenants' users, seeded above.
+        // Role assignments last: their principals are the tenants' users and service principals, seeded above.
         for t in &scenario.tenants {
             for s in &t.subscriptions {
                 for ra in &s.role_assignments {
-                    if let Some(user) = t
-                        .users
-                        .iter()
-                        .find(|u| u.user_principal_name.eq_ignore_ascii_case(&ra.principal))
-                    {
+                    if let Some((id, kind)) = t.principal(&ra.principal) {
                         crate::arm::role_assignments::assign(
                             &mut state,
                             &ra.full_scope(&s.id),
                             &ra.role,
-                            &user.id.to_string(),
-                            "User",
+                            &id.to_string(),
+                            kind,
                         );
                     }
                 }
@@ -196,6 +193,7 @@ fn tenant(t: &TenantSpec, now: i64) -> Tenant {
             service_principal_type: PrincipalType::Application,
             app_owner_organization_id: t.id,
             directory_roles: a.directory_roles.clone(),
+            app_roles: a.app_roles.clone(),
             alternative_names: Vec::new(),
         });
     }
@@ -248,6 +246,7 @@ fn managed_identity(state: &mut State, t: &TenantSpec, mi: &ManagedIdentitySpec)
             service_principal_type: PrincipalType::ManagedIdentity,
             app_owner_organization_id: t.id,
             directory_roles: Vec::new(),
+            app_roles: Vec::new(),
             alternative_names: vec!["isExplicit=True".into(), id],
         });
     }

@@ -13,7 +13,7 @@ use crate::keyvault::KeyPermission;
 use crate::keyvault::crypto::{KeyProblem, usable_version};
 use crate::login::{assertion, issue, token};
 use crate::reply::{Body, Reply};
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::state::cosmos::Link;
 use crate::state::{ArmResource, State};
 use crate::tokens::Claims;

@@ -5,7 +5,7 @@
 //! (replication kind [`KEY_STATUS`]; Azure takes up to an hour to notice a revocation or a fix).
 
 use super::chain::{self, Account};
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::state::State;
 use crate::state::cosmos::{ChainFailure, Check, Link};
 use serde_json::Value;
