@@ -43,6 +43,7 @@
 //! [`arm::cosmos::KEY_STATUS`] delays `customerManagedKeyStatus` changes (see [`arm::cosmos`]).
 
 pub mod admin;
+pub mod after_commit;
 pub mod arm;
 pub mod atlas;
 pub mod auth;
