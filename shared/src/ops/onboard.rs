@@ -12,11 +12,12 @@ use crate::clients::arm::permissions::{Permission, allows_action, allows_data_ac
 use crate::clients::graph::service_principals::ServicePrincipalInfo;
 use crate::consent::{ConsentTenant, admin_consent_url};
 use crate::context::Ctx;
+use crate::context::{PROPAGATION_ATTEMPTS, propagation_delay};
 use crate::directory_roles::{APP_ADMIN_ROLES, SP_INSTALLING_ROLES};
 use crate::documents::{EncryptionTarget, Handoff, PermissionModel};
 use crate::http::{Audience, TokenClaims};
 use crate::output::{Action, Check, Outcome, PlannedStep, StepKind, StepReport};
-use crate::report::{Event, ReporterExt};
+use crate::report::{Event, ReporterExt, Wait};
 use crate::steps::customer::grant::{self, GrantPlan, Principal, PrincipalKind};
 use crate::steps::customer::grants::{self, FoundGrant, GrantSource};
 use crate::steps::customer::key::{self, KeyAccess, KeyFound, check_key, read_key};
@@ -423,7 +424,7 @@ pub async fn apply(ctx: &Ctx, plan: OnboardPlan) -> anyhow::Result<OnboardOutcom
         plan.permission_model,
         role_assignment_id,
     );
-    let checks = verify::run(ctx, &doc).await?.checks;
+    let checks = verify_written(ctx, &doc).await?;
     if let Some(failed) = checks.iter().find(|c| !c.ok()) {
         return Err(Refusal::new(format!(
             "onboarding made its changes, but the check of `{}` did not pass: {}",
@@ -438,6 +439,36 @@ pub async fn apply(ctx: &Ctx, plan: OnboardPlan) -> anyhow::Result<OnboardOutcom
         checks,
         handoff: doc,
     })
+}
+
+/// Checks what this run wrote. Entra ID, ARM and Key Vault replicate new objects with a delay,
+/// so a just-written item may not show on the replica that answers yet: a failed check is made
+/// again, bounded (the propagation waits), before it counts.
+async fn verify_written(ctx: &Ctx, doc: &Handoff) -> anyhow::Result<Vec<Check>> {
+    let bound: std::time::Duration = (1..PROPAGATION_ATTEMPTS).map(propagation_delay).sum();
+    let mut elapsed = std::time::Duration::ZERO;
+    let mut attempt = 1;
+    loop {
+        let checks = verify::run(ctx, doc).await?.checks;
+        let Some(failed) = checks.iter().find(|c| !c.ok()) else {
+            return Ok(checks);
+        };
+        if attempt >= PROPAGATION_ATTEMPTS {
+            return Ok(checks);
+        }
+        let delay = propagation_delay(attempt);
+        attempt += 1;
+        ctx.reporter.report(Event::Waiting(Wait {
+            what: format!("the new `{}` to replicate", failed.item),
+            attempt,
+            attempts: PROPAGATION_ATTEMPTS,
+            delay,
+            elapsed,
+            bound,
+        }));
+        ctx.sleeper().sleep(delay).await;
+        elapsed += delay;
+    }
 }
 
 /// The vault does not exist: is the name held by a soft-deleted vault, or by someone else?
