@@ -46,6 +46,7 @@ pub mod admin;
 pub mod after_commit;
 pub mod arm;
 pub mod atlas;
+pub mod audit;
 pub mod auth;
 pub mod bin_run;
 pub mod contract;
