@@ -7,7 +7,7 @@ mod private_endpoints;
 mod revoke;
 mod status;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 use xtcmk::cli::GlobalArgs;
 
@@ -15,6 +15,7 @@ use xtcmk::cli::GlobalArgs;
 #[command(
     name = "xtcmk-customer",
     version,
+    propagate_version = true,
     about = "Cross-tenant customer-managed keys on Azure: the customer's side"
 )]
 struct Cli {
@@ -36,11 +37,17 @@ enum Command {
     CheckKeyUri(check_key_uri::Args),
     /// List your vault's private endpoint connections; approve Atlas's for this provider, or one by name.
     PrivateEndpoints(private_endpoints::Args),
+    /// Print a shell completion script (bash, zsh, fish or powershell) on stdout.
+    Completions(xtcmk::cli::docs::CompletionsArgs),
+    /// Write a man page for every command into a folder (default ./man).
+    Man(xtcmk::cli::docs::ManArgs),
 }
 
 impl Command {
     fn name(&self) -> &'static str {
         match self {
+            Command::Completions(_) => "completions",
+            Command::Man(_) => "man",
             Command::Onboard(_) => "onboard",
             Command::Status(_) => "status",
             Command::Revoke(_) => "revoke",
@@ -58,6 +65,11 @@ fn main() -> ExitCode {
     let p = printer.clone();
     xtcmk::cli::run(printer, async move {
         match cli.command {
+            Command::Completions(args) => {
+                xtcmk::cli::docs::print_completions(&p, Cli::command(), &args);
+                Ok(())
+            }
+            Command::Man(args) => xtcmk::cli::docs::write_man_pages(&p, Cli::command(), &args),
             Command::Onboard(args) => onboard::run(args, &global, p).await,
             Command::Status(args) => status::run(args, &global, p).await,
             Command::Revoke(args) => revoke::run(args, &global, p).await,

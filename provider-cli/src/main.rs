@@ -10,7 +10,7 @@ mod doctor;
 mod identities;
 mod setup;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 use xtcmk::cli::GlobalArgs;
 
@@ -18,6 +18,7 @@ use xtcmk::cli::GlobalArgs;
 #[command(
     name = "xtcmk-provider",
     version,
+    propagate_version = true,
     about = "Cross-tenant customer-managed keys on Azure: the provider's side"
 )]
 struct Cli {
@@ -43,6 +44,10 @@ enum Command {
     /// MongoDB Atlas encryption at rest with a key from the customer's tenant.
     #[command(subcommand)]
     Atlas(atlas::Command),
+    /// Print a shell completion script (bash, zsh, fish or powershell) on stdout.
+    Completions(xtcmk::cli::docs::CompletionsArgs),
+    /// Write a man page for every command into a folder (default ./man).
+    Man(xtcmk::cli::docs::ManArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -58,6 +63,8 @@ enum CosmosCommand {
 impl Command {
     fn name(&self) -> &'static str {
         match self {
+            Command::Completions(_) => "completions",
+            Command::Man(_) => "man",
             Command::Setup(_) => "setup",
             Command::Identities(_) => "identities",
             Command::ConsentUrl(_) => "consent-url",
@@ -78,6 +85,11 @@ fn main() -> ExitCode {
     let p = printer.clone();
     xtcmk::cli::run(printer, async move {
         match cli.command {
+            Command::Completions(args) => {
+                xtcmk::cli::docs::print_completions(&p, Cli::command(), &args);
+                Ok(())
+            }
+            Command::Man(args) => xtcmk::cli::docs::write_man_pages(&p, Cli::command(), &args),
             Command::Setup(args) => setup::run(args, &global, p).await,
             Command::Identities(args) => identities::run(args, &global, p).await,
             Command::ConsentUrl(args) => consent_url::run(args, &global, &p),

@@ -60,3 +60,49 @@ pub fn man_pages(
     written.sort();
     Ok(written)
 }
+
+/// `completions SHELL`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell: bash, zsh, fish or powershell.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+/// `man --out DIR`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ManArgs {
+    /// The folder the pages are written into (created if missing).
+    #[arg(long, value_name = "DIR", default_value = "man")]
+    pub out: std::path::PathBuf,
+}
+
+/// Prints the completion script on stdout.
+pub fn print_completions(printer: &super::Printer, command: clap::Command, args: &CompletionsArgs) {
+    printer.raw(&completions(command, args.shell));
+}
+
+/// Writes the man pages and lists them.
+pub fn write_man_pages(
+    printer: &super::Printer,
+    command: clap::Command,
+    args: &ManArgs,
+) -> anyhow::Result<()> {
+    let files = man_pages(command, &args.out)?;
+    printer.json(&serde_json::json!({
+        "command": printer.command(),
+        "files": files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+    }));
+    for f in &files {
+        printer.text(f.display().to_string());
+    }
+    printer.status(format!(
+        "{} man page(s) written; read one with `man {}`",
+        files.len(),
+        files
+            .first()
+            .map(|f| f.display().to_string())
+            .unwrap_or_default()
+    ));
+    Ok(())
+}
