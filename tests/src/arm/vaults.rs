@@ -299,12 +299,27 @@ fn vault_id(sub: &SubscriptionId, rg: &str, name: &str) -> String {
 }
 
 fn get(call: &Call) -> Reply {
-    let state = call.state();
+    let mut state = call.state();
     let (sub, rg, _) = match scope(call, &state) {
         Ok(s) => s,
         Err(reply) => return reply,
     };
-    match state.resource(&vault_id(&sub, &rg, call.param("vault"))) {
+    let id = vault_id(&sub, &rg, call.param("vault"));
+    // A read observes the creation moving on, whether or not anyone polls its operation (Azure
+    // finishes provisioning on its own; an interrupted client never polls).
+    let key = id.to_ascii_lowercase();
+    if let Some(op) = state
+        .operations
+        .values_mut()
+        .find(|op| op.resource_key == key && !op.is_terminal())
+    {
+        op.polls += 1;
+        let status = op.status().to_string();
+        if let Some(vault) = state.resources.get_mut(&key) {
+            vault.body["properties"]["provisioningState"] = json!(status);
+        }
+    }
+    match state.resource(&id) {
         Some(v) => Reply::ok(v.body.clone()),
         None => vault_not_found(call),
     }
