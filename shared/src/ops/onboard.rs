@@ -12,12 +12,11 @@ use crate::clients::arm::permissions::{Permission, allows_action, allows_data_ac
 use crate::clients::graph::service_principals::ServicePrincipalInfo;
 use crate::consent::{ConsentTenant, admin_consent_url};
 use crate::context::Ctx;
-use crate::context::{PROPAGATION_ATTEMPTS, propagation_delay};
 use crate::directory_roles::{APP_ADMIN_ROLES, SP_INSTALLING_ROLES};
 use crate::documents::{EncryptionTarget, Handoff, PermissionModel};
 use crate::http::{Audience, TokenClaims};
 use crate::output::{Action, Check, Outcome, PlannedStep, StepKind, StepReport};
-use crate::report::{Event, ReporterExt, Wait};
+use crate::report::{Event, ReporterExt};
 use crate::steps::customer::grant::{self, GrantPlan, Principal, PrincipalKind};
 use crate::steps::customer::grants::{self, FoundGrant, GrantSource};
 use crate::steps::customer::key::{self, KeyAccess, KeyFound, check_key, read_key};
@@ -225,8 +224,11 @@ pub async fn plan(ctx: &Ctx, spec: &OnboardSpec) -> anyhow::Result<OnboardPlan> 
     }
 
     let mut warnings = Vec::new();
-    let (vault_found, key_found, model, permissions) = match ctx.arm.vault(&spec.vault_id()).await?
-    {
+    let found = match ctx.arm.vault(&spec.vault_id()).await? {
+        Some(found) => vault::when_ready(ctx, &spec.vault_id(), found).await?,
+        None => None,
+    };
+    let (vault_found, key_found, model, permissions) = match found {
         Some(found) => {
             let model = vault_model(&found);
             let fixes = check_vault(&ctx.tenant, spec, &found, model)?;
@@ -443,32 +445,20 @@ pub async fn apply(ctx: &Ctx, plan: OnboardPlan) -> anyhow::Result<OnboardOutcom
 
 /// Checks what this run wrote. Entra ID, ARM and Key Vault replicate new objects with a delay,
 /// so a just-written item may not show on the replica that answers yet: a failed check is made
-/// again, bounded (the propagation waits), before it counts.
+/// again, bounded, before it counts.
 async fn verify_written(ctx: &Ctx, doc: &Handoff) -> anyhow::Result<Vec<Check>> {
-    let bound: std::time::Duration = (1..PROPAGATION_ATTEMPTS).map(propagation_delay).sum();
-    let mut elapsed = std::time::Duration::ZERO;
-    let mut attempt = 1;
-    loop {
-        let checks = verify::run(ctx, doc).await?.checks;
-        let Some(failed) = checks.iter().find(|c| !c.ok()) else {
-            return Ok(checks);
-        };
-        if attempt >= PROPAGATION_ATTEMPTS {
-            return Ok(checks);
-        }
-        let delay = propagation_delay(attempt);
-        attempt += 1;
-        ctx.reporter.report(Event::Waiting(Wait {
-            what: format!("the new `{}` to replicate", failed.item),
-            attempt,
-            attempts: PROPAGATION_ATTEMPTS,
-            delay,
-            elapsed,
-            bound,
-        }));
-        ctx.sleeper().sleep(delay).await;
-        elapsed += delay;
-    }
+    let first = verify::run(ctx, doc).await?.checks;
+    ctx.while_pending(
+        first,
+        |checks| {
+            checks
+                .iter()
+                .find(|c| !c.ok())
+                .map(|c| format!("the new `{}` to replicate", c.item))
+        },
+        || async { Ok(verify::run(ctx, doc).await?.checks) },
+    )
+    .await
 }
 
 /// The vault does not exist: is the name held by a soft-deleted vault, or by someone else?
