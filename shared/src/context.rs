@@ -124,6 +124,46 @@ impl Ctx {
     }
 }
 
+impl Ctx {
+    /// Reads again with `read`, bounded (the propagation waits, each reported as waiting for
+    /// `what` of the last read), while `pending` says what was read is still settling — being
+    /// provisioned, or not yet shown by the replica that answered; returns the last read.
+    pub async fn while_pending<T, F, Fut>(
+        &self,
+        first: T,
+        pending: impl Fn(&T) -> Option<String>,
+        mut read: F,
+    ) -> anyhow::Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = anyhow::Result<T>>,
+    {
+        let bound: Duration = (1..PROPAGATION_ATTEMPTS).map(propagation_delay).sum();
+        let mut elapsed = Duration::ZERO;
+        let mut last = first;
+        let mut attempt = 1;
+        while let Some(what) = pending(&last) {
+            if attempt >= PROPAGATION_ATTEMPTS {
+                break;
+            }
+            let delay = propagation_delay(attempt);
+            attempt += 1;
+            self.reporter.report(Event::Waiting(Wait {
+                what,
+                attempt,
+                attempts: PROPAGATION_ATTEMPTS,
+                delay,
+                elapsed,
+                bound,
+            }));
+            self.sleeper().sleep(delay).await;
+            elapsed += delay;
+            last = read().await?;
+        }
+        Ok(last)
+    }
+}
+
 /// How many times a propagation-bound call is tried (about two minutes of waits).
 pub const PROPAGATION_ATTEMPTS: u32 = 8;
 

@@ -3,9 +3,13 @@
 //! through or repeat their last step forever.
 //!
 //! A rule matches by method, service and a path glob (`*` = one segment's characters, `**` =
-//! anything, case-insensitive). Of the rules that match a request, the first one not yet used
-//! up decides; each matching request takes that rule's next step.
+//! anything, case-insensitive), and optionally by route pattern or by kind (every write). Of the
+//! rules that match a request, the first one not yet used up decides; each matching request takes
+//! that rule's next step. Some steps act after the service handled the request
+//! ([`crate::after_commit`]): the answer lost, held, or its long-running operation slowed.
 
+use crate::after_commit::Holds;
+use crate::routes::Kind;
 use crate::service::Service;
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
@@ -32,6 +36,16 @@ pub enum Step {
     Drop,
     /// The request waits this long, then goes through (no wait in zero-delay mode).
     Latency { ms: u64 },
+    /// The service handles the request, then the connection is closed without the answer: it
+    /// models a connection lost after the service committed (the client cannot tell it happened).
+    CommitThenDrop,
+    /// Test control: the service handles the request, then its answer is held until
+    /// [`Faults::release_held`] (so a test can kill the client right after a committed write).
+    CommitThenHold,
+    /// The request goes through; a long-running operation it starts reports `polls` more
+    /// in-progress polls before it ends (a slow provisioning).
+    #[serde(rename_all = "camelCase")]
+    SlowOperation { polls: u32 },
 }
 
 impl Step {
@@ -66,6 +80,18 @@ impl Step {
         Step::Latency { ms }
     }
 
+    pub fn commit_then_drop() -> Self {
+        Step::CommitThenDrop
+    }
+
+    pub fn commit_then_hold() -> Self {
+        Step::CommitThenHold
+    }
+
+    pub fn slow_operation(polls: u32) -> Self {
+        Step::SlowOperation { polls }
+    }
+
     /// A short name for the request log.
     pub fn label(&self) -> String {
         match self {
@@ -78,6 +104,9 @@ impl Step {
             Step::Status { status, .. } => format!("status {status}"),
             Step::Drop => "drop".into(),
             Step::Latency { ms } => format!("latency {ms}ms"),
+            Step::CommitThenDrop => "commit then drop".into(),
+            Step::CommitThenHold => "commit then hold".into(),
+            Step::SlowOperation { polls } => format!("slow operation +{polls} polls"),
         }
     }
 }
@@ -94,6 +123,13 @@ pub struct FaultRule {
     /// Path glob; absent = any path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
+    /// The route pattern exactly as the request log names it (`/v1.0/applications/{id}`);
+    /// absent = any route.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route: Option<String>,
+    /// Only requests of this kind (`write`: every write, whatever its route); absent = any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Kind>,
     pub steps: Vec<Step>,
     /// After the last step, keep applying it (otherwise the rule is used up and requests pass).
     #[serde(default)]
@@ -107,6 +143,34 @@ impl FaultRule {
             method: (method != "*").then(|| method.to_ascii_uppercase()),
             service: None,
             path: Some(path_glob.to_string()),
+            route: None,
+            kind: None,
+            steps: Vec::new(),
+            forever: false,
+        }
+    }
+
+    /// Requests of `service` with `method` on the route `pattern` (a logged entry's `route`).
+    pub fn on_route(service: Service, method: &str, pattern: &str) -> Self {
+        Self {
+            method: Some(method.to_ascii_uppercase()),
+            service: Some(service),
+            path: None,
+            route: Some(pattern.to_string()),
+            kind: None,
+            steps: Vec::new(),
+            forever: false,
+        }
+    }
+
+    /// Every write request (in the order they arrive), whatever its service and route.
+    pub fn writes() -> Self {
+        Self {
+            method: None,
+            service: None,
+            path: None,
+            route: None,
+            kind: Some(Kind::Write),
             steps: Vec::new(),
             forever: false,
         }
@@ -118,6 +182,8 @@ impl FaultRule {
             method: None,
             service: Some(service),
             path: None,
+            route: None,
+            kind: None,
             steps: Vec::new(),
             forever: false,
         }
@@ -150,6 +216,27 @@ impl FaultRule {
             && self.service.is_none_or(|s| s == service)
             && self.path.as_deref().is_none_or(|g| glob_match(g, path))
     }
+
+    /// [`FaultRule::matches`], and the request's route pattern and kind fit too.
+    pub fn matches_request(&self, request: &RequestFacts<'_>) -> bool {
+        self.matches(request.method, request.service, request.path)
+            && self
+                .route
+                .as_deref()
+                .is_none_or(|r| request.route == Some(r))
+            && self.kind.is_none_or(|k| k == request.kind)
+    }
+}
+
+/// What a rule can match a request by.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestFacts<'a> {
+    pub method: &'a str,
+    pub service: Service,
+    pub path: &'a str,
+    /// The matched route's pattern, if any.
+    pub route: Option<&'a str>,
+    pub kind: Kind,
 }
 
 /// Case-insensitive glob: `*` matches within a segment, `**` across segments.
@@ -190,6 +277,7 @@ impl ActiveRule {
 #[derive(Debug, Default)]
 pub struct Faults {
     inner: Mutex<FaultList>,
+    holds: Holds,
 }
 
 #[derive(Debug, Default)]
@@ -233,16 +321,42 @@ impl Faults {
             .unwrap_or(0)
     }
 
-    /// The step for this request, if a rule applies (`Pass` steps are returned too).
+    /// The step for this request, if a rule applies (`Pass` steps are returned too). Rules
+    /// naming a route or a kind do not match here (see [`Faults::next_step_for`]).
     pub fn next_step(&self, method: &str, service: Service, path: &str) -> Option<Step> {
+        self.next_step_for(&RequestFacts {
+            method,
+            service,
+            path,
+            route: None,
+            kind: if method.eq_ignore_ascii_case("GET") || method.eq_ignore_ascii_case("HEAD") {
+                Kind::Read
+            } else {
+                Kind::Write
+            },
+        })
+    }
+
+    /// The step for this request, if a rule applies (`Pass` steps are returned too).
+    pub fn next_step_for(&self, request: &RequestFacts<'_>) -> Option<Step> {
         let mut list = self.lock();
         let rule = list
             .rules
             .iter_mut()
-            .find(|r| !r.used_up() && r.rule.matches(method, service, path))?;
+            .find(|r| !r.used_up() && r.rule.matches_request(request))?;
         let index = (rule.hits as usize).min(rule.rule.steps.len().saturating_sub(1));
         rule.hits += 1;
         rule.rule.steps.get(index).cloned()
+    }
+
+    /// Answers held by [`Step::CommitThenHold`] (test control).
+    pub fn holds(&self) -> &Holds {
+        &self.holds
+    }
+
+    /// Lets every held answer go (test control; answers held later are held again).
+    pub fn release_held(&self) {
+        self.holds.release();
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, FaultList> {

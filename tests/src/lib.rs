@@ -43,8 +43,10 @@
 //! [`arm::cosmos::KEY_STATUS`] delays `customerManagedKeyStatus` changes (see [`arm::cosmos`]).
 
 pub mod admin;
+pub mod after_commit;
 pub mod arm;
 pub mod atlas;
+pub mod audit;
 pub mod auth;
 pub mod bin_run;
 pub mod contract;

@@ -58,6 +58,10 @@ pub struct LoggedRequest {
     pub user: Option<String>,
     /// The JSON request body, secrets redacted.
     pub body: Option<Value>,
+    /// A fault step that acted after the service handled the request (`commit then drop`:
+    /// the answer was lost; `commit then hold`: it was held until a test released it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_commit: Option<String>,
 }
 
 impl LoggedRequest {

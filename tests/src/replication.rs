@@ -48,6 +48,8 @@ struct Hidden {
 struct Inner {
     rules: Vec<ReplicationRule>,
     hidden: HashMap<(String, String), Hidden>,
+    /// Every kind of object a write created, rule or not (so a test can delay each in turn).
+    kinds: std::collections::BTreeSet<String>,
 }
 
 #[derive(Debug, Default)]
@@ -79,9 +81,15 @@ impl Replication {
         inner.hidden.clear();
     }
 
+    /// The kinds of object writes have created so far.
+    pub fn kinds_created(&self) -> Vec<String> {
+        self.lock().kinds.iter().cloned().collect()
+    }
+
     /// A write created object `key` of `kind`: hide it if a rule says so.
     pub fn created(&self, kind: &str, key: &str) {
         let mut inner = self.lock();
+        inner.kinds.insert(kind.to_string());
         let Some(rule) = inner
             .rules
             .iter()

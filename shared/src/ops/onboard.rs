@@ -224,8 +224,11 @@ pub async fn plan(ctx: &Ctx, spec: &OnboardSpec) -> anyhow::Result<OnboardPlan> 
     }
 
     let mut warnings = Vec::new();
-    let (vault_found, key_found, model, permissions) = match ctx.arm.vault(&spec.vault_id()).await?
-    {
+    let found = match ctx.arm.vault(&spec.vault_id()).await? {
+        Some(found) => vault::when_ready(ctx, &spec.vault_id(), found).await?,
+        None => None,
+    };
+    let (vault_found, key_found, model, permissions) = match found {
         Some(found) => {
             let model = vault_model(&found);
             let fixes = check_vault(&ctx.tenant, spec, &found, model)?;
@@ -423,7 +426,7 @@ pub async fn apply(ctx: &Ctx, plan: OnboardPlan) -> anyhow::Result<OnboardOutcom
         plan.permission_model,
         role_assignment_id,
     );
-    let checks = verify::run(ctx, &doc).await?.checks;
+    let checks = verify_written(ctx, &doc).await?;
     if let Some(failed) = checks.iter().find(|c| !c.ok()) {
         return Err(Refusal::new(format!(
             "onboarding made its changes, but the check of `{}` did not pass: {}",
@@ -438,6 +441,24 @@ pub async fn apply(ctx: &Ctx, plan: OnboardPlan) -> anyhow::Result<OnboardOutcom
         checks,
         handoff: doc,
     })
+}
+
+/// Checks what this run wrote. Entra ID, ARM and Key Vault replicate new objects with a delay,
+/// so a just-written item may not show on the replica that answers yet: a failed check is made
+/// again, bounded, before it counts.
+async fn verify_written(ctx: &Ctx, doc: &Handoff) -> anyhow::Result<Vec<Check>> {
+    let first = verify::run(ctx, doc).await?.checks;
+    ctx.while_pending(
+        first,
+        |checks| {
+            checks
+                .iter()
+                .find(|c| !c.ok())
+                .map(|c| format!("the new `{}` to replicate", c.item))
+        },
+        || async { Ok(verify::run(ctx, doc).await?.checks) },
+    )
+    .await
 }
 
 /// The vault does not exist: is the name held by a soft-deleted vault, or by someone else?

@@ -604,7 +604,8 @@ fn get(call: &Call) -> Reply {
         Err(reply) => return reply,
     };
     let id = vault_id(&sub, &rg, call.param("vault"));
-    // A read observes the creation moving on (RegisteringDns → Succeeded).
+    // A read observes the creation moving on, whether or not anyone polls its operation (Azure
+    // finishes provisioning on its own; an interrupted client never polls).
     operations::advance(&mut state, &id);
     match state.resource(&id) {
         Some(v) => Reply::ok(v.body.clone()),

@@ -112,6 +112,7 @@ pub fn summarize(entries: &[LoggedRequest]) -> Vec<String> {
                 .fault
                 .as_deref()
                 .map(|f| format!(" (fault: {f})"))
+                .or_else(|| e.after_commit.as_deref().map(|f| format!(" (after: {f})")))
                 .unwrap_or_default();
             format!(
                 "{} {} {} -> {}{fault}",

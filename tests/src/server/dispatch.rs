@@ -2,7 +2,8 @@
 //! fault, check the token, run the handler, stamp the service's headers, log, answer.
 
 use super::{ServiceDef, Shared};
-use crate::faults::Step;
+use crate::after_commit;
+use crate::faults::{RequestFacts, Step};
 use crate::log::{LoggedRequest, redact};
 use crate::reply::{Body, Reply};
 use crate::routes::{Call, Kind, Lookup};
@@ -93,14 +94,25 @@ pub async fn handle(
 
     let mut fault = None;
     let mut auth_refused = false;
+    // A step that acts once the service has handled the request (crate::after_commit).
+    let mut after = None;
+    let mut operations_before = None;
     let mut reply = 'answer: {
-        if let Some(step) = shared
-            .faults
-            .next_step(call.method.as_str(), service, &call.path)
-        {
+        if let Some(step) = shared.faults.next_step_for(&RequestFacts {
+            method: call.method.as_str(),
+            service,
+            path: &call.path,
+            route,
+            kind,
+        }) {
             let label = step.label();
             match step {
                 Step::Pass => {}
+                Step::CommitThenDrop | Step::CommitThenHold => after = Some(step),
+                Step::SlowOperation { .. } => {
+                    operations_before = Some(after_commit::operation_ids(&shared.state()));
+                    after = Some(step);
+                }
                 Step::Latency { ms } => {
                     if !shared.zero_delay {
                         tokio::time::sleep(Duration::from_millis(ms)).await;
@@ -156,7 +168,14 @@ pub async fn handle(
     if !reply.drop_connection {
         (def.stamp)(&call, &mut reply);
     }
-    let entry = log_entry(&call, route, kind, &reply, fault, auth_refused);
+    if auth_refused {
+        after = None;
+    }
+    if let (Some(Step::SlowOperation { polls }), Some(before)) = (&after, &operations_before) {
+        after_commit::slow_down(&mut shared.state(), before, *polls);
+    }
+    let mut entry = log_entry(&call, route, kind, &reply, fault, auth_refused);
+    entry.after_commit = after.as_ref().map(Step::label);
     // Only method, host, path and status: never a token, a query string or a body.
     tracing::info!(
         "{} {}{} -> {}",
@@ -169,6 +188,11 @@ pub async fn handle(
     shared.log.push(entry);
     if effective_write {
         shared.persist();
+    }
+    match after {
+        Some(Step::CommitThenHold) => shared.faults.holds().hold().await,
+        Some(Step::CommitThenDrop) => return Err(Dropped),
+        _ => {}
     }
     if reply.drop_connection {
         return Err(Dropped);
@@ -285,6 +309,7 @@ fn log_entry(
         app_id: claims.and_then(|c| c.appid.clone()),
         user: claims.and_then(|c| c.upn.clone()),
         body,
+        after_commit: None,
     }
 }
 

@@ -69,6 +69,35 @@ pub fn vault_model(vault: &Vault) -> PermissionModel {
     }
 }
 
+/// The provisioning state of a vault still being set up (not `Succeeded`).
+fn provisioning(vault: &Vault) -> Option<&str> {
+    vault
+        .properties
+        .provisioning_state
+        .as_deref()
+        .filter(|s| !s.eq_ignore_ascii_case("Succeeded"))
+}
+
+/// A vault still being set up — by another run, or by one that was interrupted before its
+/// creation finished — is read again, bounded, until it is ready; the last read is returned
+/// (ready or not, or `None` if it went away).
+pub async fn when_ready(
+    ctx: &Ctx,
+    id: &crate::ResourceId,
+    vault: Vault,
+) -> anyhow::Result<Option<Vault>> {
+    ctx.while_pending(
+        Some(vault),
+        |v| {
+            v.as_ref().and_then(|v| {
+                provisioning(v).map(|s| format!("vault {} to finish provisioning ({s})", v.name))
+            })
+        },
+        || async { Ok(ctx.arm.vault(id).await?) },
+    )
+    .await
+}
+
 /// Checks an existing vault against the prerequisites; returns what `--fix` will change.
 pub fn check_vault(
     tenant: &TenantId,
@@ -79,12 +108,7 @@ pub fn check_vault(
     let name = &spec.vault;
     // A vault still being set up (keyvault-mgmt VaultProvisioningState: Succeeded,
     // RegisteringDns) cannot take keys yet.
-    if let Some(state) = vault
-        .properties
-        .provisioning_state
-        .as_deref()
-        .filter(|s| !s.eq_ignore_ascii_case("Succeeded"))
-    {
+    if let Some(state) = provisioning(vault) {
         return Err(Refusal::new(format!(
             "vault {name} is not ready yet: its provisioningState is {state}"
         ))

@@ -78,7 +78,29 @@ pub async fn plan(
     chain: &Chain,
     vault_tenant: Option<TenantId>,
 ) -> anyhow::Result<AccountPlan> {
-    let Some(current) = ctx.arm.cosmos_account(&id).await? else {
+    let found = match ctx.arm.cosmos_account(&id).await? {
+        // An account another run (or an interrupted one) is still creating or updating is
+        // waited for, so the decision is made on its settled settings.
+        Some(account) => {
+            ctx.while_pending(
+                Some(account),
+                |a| {
+                    a.as_ref()
+                        .and_then(|a| a.properties.provisioning_state.as_deref())
+                        .filter(|s| {
+                            !["Succeeded", "Failed", "Canceled"]
+                                .iter()
+                                .any(|t| t.eq_ignore_ascii_case(s))
+                        })
+                        .map(|s| format!("account {} to finish ({s})", desired.name))
+                },
+                || async { Ok(ctx.arm.cosmos_account(&id).await?) },
+            )
+            .await?
+        }
+        None => None,
+    };
+    let Some(current) = found else {
         if ctx
             .arm
             .cosmos_account_name_taken(desired.name.as_str())
