@@ -1,22 +1,29 @@
 //! `xtcmk-provider cosmos deploy`: phase 3 — the Cosmos DB account in the provider's tenant,
 //! encrypted with the customer's key. Renders `xtcmk::ops::cosmos_deploy`.
 
+use crate::batch::{self, BatchArgs};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use xtcmk::cli::{GlobalArgs, Printer, UsageError};
 use xtcmk::cosmos::{self, AccountName, CosmosCmkAccount, Location};
 use xtcmk::http::{AuthArgs, HttpStack};
+use xtcmk::ops::batch::{Needs, items};
 use xtcmk::ops::cosmos_deploy::{self, DeploySpec};
 use xtcmk::output::{Action, Check};
 use xtcmk::report::{Event, Reporter};
 use xtcmk::resource_id::check_resource_group_name;
-use xtcmk::{AppId, Cloud, Ctx, EncryptionTarget, Handoff, InputError, SubscriptionId, TenantId};
+use xtcmk::{AppId, Cloud, Ctx, Handoff, SubscriptionId, TenantId};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The handoff file the customer sent (written by `xtcmk-customer onboard`).
-    #[arg(long, value_name = "FILE")]
-    pub handoff: PathBuf,
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "batch",
+        conflicts_with = "batch"
+    )]
+    pub handoff: Option<PathBuf>,
 
     /// Resource id of the provider's user-assigned managed identity.
     #[arg(long, value_name = "UAMI_RESOURCE_ID")]
@@ -35,12 +42,22 @@ pub struct Args {
     pub resource_group: String,
 
     /// The account's name (3–44 lowercase letters, digits and hyphens; global).
-    #[arg(long, value_name = "NAME")]
-    pub account: String,
+    #[arg(
+        long,
+        value_name = "NAME",
+        required_unless_present = "batch",
+        conflicts_with = "batch"
+    )]
+    pub account: Option<String>,
 
-    /// The account's region, e.g. westeurope.
-    #[arg(long, short = 'l', value_name = "REGION")]
-    pub location: String,
+    /// The account's region, e.g. westeurope (with --batch: for the rows that name none).
+    #[arg(
+        long,
+        short = 'l',
+        value_name = "REGION",
+        required_unless_present = "batch"
+    )]
+    pub location: Option<String>,
 
     /// The provider's tenant (default: the signed-in principal's).
     #[arg(long, value_name = "GUID")]
@@ -55,64 +72,41 @@ pub struct Args {
     pub yes: bool,
 
     #[command(flatten)]
+    pub batch: BatchArgs,
+
+    #[command(flatten)]
     pub auth: AuthArgs,
 }
 
-/// The handoff for Cosmos DB, read for `cloud`.
-pub fn cosmos_handoff(path: &Path, handoff: Handoff) -> anyhow::Result<Handoff> {
-    if handoff.target != EncryptionTarget::Cosmos {
-        // Cosmos DB wraps and unwraps with the key; an Atlas grant (encrypt/decrypt) does not allow that.
-        return Err(InputError::new(
-            "handoff.target",
-            handoff.target.as_str(),
-            format!(
-                "the customer onboarded the key of {} for MongoDB Atlas, whose grant (get, encrypt, decrypt) does not let Cosmos DB wrap and unwrap with it",
-                path.display()
-            ),
-        )
-        .with_fix("ask the customer to run `xtcmk-customer onboard` with --target cosmos and send the new handoff")
-        .into());
-    }
-    Ok(handoff)
-}
-
-/// `--app-id`, or the handoff's app; both must agree.
-pub fn app_id(flag: Option<&str>, handoff: &Handoff) -> anyhow::Result<AppId> {
-    match flag {
-        None => Ok(handoff.app_id),
-        Some(v) => {
-            let id = AppId::parse_field("--app-id", v)?;
-            if id != handoff.app_id {
-                return Err(UsageError::new(format!(
-                    "--app-id {id} conflicts with the handoff's appId {}",
-                    handoff.app_id
-                ))
-                .hint("the handoff names the app the customer granted; omit --app-id to use it, or ask the customer to onboard the other app")
-                .into());
-            }
-            Ok(id)
-        }
-    }
-}
+pub use xtcmk::ops::cosmos_deploy::{app_id, cosmos_handoff};
 
 /// Whether a token for the managed identity can be had here (a managed-identity endpoint).
 pub fn identity_token_available() -> bool {
     xtcmk::http::federation::identity_endpoint_set(&|n| std::env::var(n).ok())
 }
 
+/// A flag clap requires outside `--batch`.
+pub fn required<'a, T: ?Sized>(value: Option<&'a T>, flag: &str) -> Result<&'a T, UsageError> {
+    value.ok_or_else(|| UsageError::new(format!("{flag} is required without --batch")))
+}
+
 fn spec(args: &Args, cloud: &Cloud) -> anyhow::Result<DeploySpec> {
-    let handoff = Handoff::read_from_file("--handoff", &args.handoff, cloud)?;
-    let handoff = cosmos_handoff(&args.handoff, handoff)?;
+    let path = required(args.handoff.as_deref(), "--handoff")?;
+    let handoff = Handoff::read_from_file("--handoff", path, cloud)?;
+    let handoff = cosmos_handoff(path, handoff)?;
     let app_id = app_id(args.app_id.as_deref(), &handoff)?;
     // Filled in with the signed-in account's default when the flag is not given.
     let subscription = xtcmk::cli::optional_subscription(args.subscription.as_deref())?
         .unwrap_or_else(|| SubscriptionId::from_uuid(uuid::Uuid::nil()));
     check_resource_group_name("--resource-group", &args.resource_group)?;
     let identity = cosmos::parse_cross_tenant_identity("--identity", &args.identity)?;
-    let location = Location::parse_field("--location", &args.location)?;
+    let location = Location::parse_field(
+        "--location",
+        required(args.location.as_deref(), "--location")?,
+    )?;
     cloud.check_location("--location", &location)?;
     let account = CosmosCmkAccount::new(
-        AccountName::parse_field("--account", &args.account)?,
+        AccountName::parse_field("--account", required(args.account.as_deref(), "--account")?)?,
         location,
         identity,
         app_id,
@@ -148,7 +142,77 @@ fn checked_line(checks: &[Check]) -> String {
     line
 }
 
+/// `cosmos deploy --batch`: every customer of the source, the flags shared.
+async fn run_batch(
+    args: Args,
+    path: &Path,
+    global: &GlobalArgs,
+    printer: Arc<Printer>,
+) -> anyhow::Result<()> {
+    let cloud = global.cloud()?;
+    let source = batch::source(path)?;
+    check_resource_group_name("--resource-group", &args.resource_group)?;
+    let identity = cosmos::parse_cross_tenant_identity("--identity", &args.identity)?;
+    if let Some(id) = &args.app_id {
+        AppId::parse_field("--app-id", id)?;
+    }
+    let default_location = args
+        .location
+        .as_deref()
+        .map(|l| Location::parse_field("--location", l))
+        .transpose()?;
+    if let Some(l) = &default_location {
+        cloud.check_location("--location", l)?;
+    }
+    let tenant = args
+        .tenant
+        .as_deref()
+        .map(|t| TenantId::parse_field("--tenant", t))
+        .transpose()?;
+    let given = xtcmk::cli::optional_subscription(args.subscription.as_deref())?;
+    let stack = HttpStack::from_env(cloud.clone(), args.auth.auth)?;
+    let ctx = Ctx::connect(stack, tenant, printer.clone()).await?;
+    printer.context(Some(ctx.tenant.to_string()), args.dry_run);
+    let subscription = xtcmk::cli::subscription_or_default(given, &ctx, &printer).await?;
+    printer.status(format!(
+        "cosmos deploy{} --batch {} in tenant {}: {} customer(s) at a time",
+        if args.dry_run { " (dry run)" } else { "" },
+        path.display(),
+        ctx.tenant,
+        args.batch.concurrency()
+    ));
+    let shared = Arc::new(items::DeployShared {
+        identity,
+        app_id: args.app_id.clone(),
+        subscription,
+        resource_group: args.resource_group.clone(),
+        exchange: identity_token_available(),
+        dry_run: args.dry_run,
+        yes: args.yes,
+    });
+    let needs = Needs {
+        handoff: true,
+        account: true,
+        location: true,
+        default_location,
+    };
+    let summary = xtcmk::ops::batch::run(
+        &source,
+        needs,
+        &cloud,
+        args.batch.concurrency(),
+        batch::BatchPrinter::new(printer.clone()),
+        move |row, reporter| items::deploy(ctx.clone(), shared.clone(), row, reporter),
+    )
+    .await?;
+    batch::summary(&printer, &summary);
+    summary.result()
+}
+
 pub async fn run(args: Args, global: &GlobalArgs, printer: Arc<Printer>) -> anyhow::Result<()> {
+    if let Some(path) = args.batch.batch.clone() {
+        return run_batch(args, &path, global, printer).await;
+    }
     let cloud = global.cloud()?;
     let mut spec = spec(&args, &cloud)?;
     let tenant = args

@@ -1,10 +1,12 @@
 //! `xtcmk-provider cosmos status`: a Cosmos DB account's customer-managed-key settings and its
 //! `customerManagedKeyStatus` in words, read-only; exit 3 unless the status is confirmed.
 
+use crate::batch::{self, BatchArgs};
 use std::sync::Arc;
 use xtcmk::cli::{GlobalArgs, Printer};
 use xtcmk::cosmos::AccountName;
 use xtcmk::http::{AuthArgs, HttpStack};
+use xtcmk::ops::batch::{Needs, items};
 use xtcmk::ops::cosmos_status;
 use xtcmk::resource_id::check_resource_group_name;
 use xtcmk::{Ctx, ResourceId, TenantId};
@@ -20,21 +22,78 @@ pub struct Args {
     pub resource_group: String,
 
     /// The account's name.
-    #[arg(long, value_name = "NAME")]
-    pub account: String,
+    #[arg(
+        long,
+        value_name = "NAME",
+        required_unless_present = "batch",
+        conflicts_with = "batch"
+    )]
+    pub account: Option<String>,
 
     /// The provider's tenant (default: the signed-in principal's).
     #[arg(long, value_name = "GUID")]
     pub tenant: Option<String>,
 
     #[command(flatten)]
+    pub batch: BatchArgs,
+
+    #[command(flatten)]
     pub auth: AuthArgs,
 }
 
-pub async fn run(args: Args, global: &GlobalArgs, printer: Arc<Printer>) -> anyhow::Result<()> {
+/// `cosmos status --batch`: every row's account (the handoff is not needed).
+async fn run_batch(
+    args: Args,
+    path: &std::path::Path,
+    global: &GlobalArgs,
+    printer: Arc<Printer>,
+) -> anyhow::Result<()> {
+    let cloud = global.cloud()?;
+    let source = batch::source(path)?;
     let given = xtcmk::cli::optional_subscription(args.subscription.as_deref())?;
     check_resource_group_name("--resource-group", &args.resource_group)?;
-    let name = AccountName::parse_field("--account", &args.account)?;
+    let tenant = args
+        .tenant
+        .as_deref()
+        .map(|t| TenantId::parse_field("--tenant", t))
+        .transpose()?;
+    let stack = HttpStack::from_env(cloud.clone(), args.auth.auth)?;
+    let ctx = Ctx::connect(stack, tenant, printer.clone()).await?;
+    let subscription = xtcmk::cli::subscription_or_default(given, &ctx, &printer).await?;
+    printer.context(Some(ctx.tenant.to_string()), false);
+    let shared = Arc::new(items::StatusShared {
+        subscription,
+        resource_group: args.resource_group.clone(),
+    });
+    let needs = Needs {
+        handoff: false,
+        account: true,
+        location: false,
+        default_location: None,
+    };
+    let summary = xtcmk::ops::batch::run(
+        &source,
+        needs,
+        &cloud,
+        args.batch.concurrency(),
+        batch::BatchPrinter::new(printer.clone()),
+        move |row, reporter| items::status(ctx.clone(), shared.clone(), row, reporter),
+    )
+    .await?;
+    batch::summary(&printer, &summary);
+    summary.result()
+}
+
+pub async fn run(args: Args, global: &GlobalArgs, printer: Arc<Printer>) -> anyhow::Result<()> {
+    if let Some(path) = args.batch.batch.clone() {
+        return run_batch(args, &path, global, printer).await;
+    }
+    let given = xtcmk::cli::optional_subscription(args.subscription.as_deref())?;
+    check_resource_group_name("--resource-group", &args.resource_group)?;
+    let name = AccountName::parse_field(
+        "--account",
+        crate::cosmos_deploy::required(args.account.as_deref(), "--account")?,
+    )?;
     let tenant = args
         .tenant
         .as_deref()

@@ -2,6 +2,7 @@
 //! It parses arguments and renders; the work is in `xtcmk::ops`.
 
 mod atlas;
+mod batch;
 mod consent_url;
 mod cosmos_deploy;
 mod cosmos_status;

@@ -43,6 +43,14 @@ pub struct BrokenLink {
     pub hint: Option<String>,
 }
 
+/// Some customers of a batch failed (exit code 1); the summary above names each with its reason.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{failed} of {total} customers failed (each is named above with its reason)")]
+pub struct BatchFailed {
+    pub failed: u64,
+    pub total: u64,
+}
+
 /// The run was interrupted (Ctrl-C; exit code 130).
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("interrupted{}", in_flight.as_ref().map(|s| format!(" while {s} may be in flight")).unwrap_or_default())]
@@ -76,6 +84,12 @@ impl Hint for Refusal {
 impl Hint for BrokenLink {
     fn hints(&self) -> Vec<String> {
         one(&self.hint)
+    }
+}
+
+impl Hint for BatchFailed {
+    fn hints(&self) -> Vec<String> {
+        vec!["fix what each failed customer's line says, then run the same command again: the customers already done are read, not written again".into()]
     }
 }
 
@@ -128,6 +142,7 @@ macro_rules! each_type {
         $f!($e, UsageError);
         $f!($e, Refusal);
         $f!($e, BrokenLink);
+        $f!($e, BatchFailed);
         $f!($e, Interrupted);
         $f!($e, HttpError);
         $f!($e, ServiceError);
@@ -193,6 +208,9 @@ pub fn classify(err: &anyhow::Error) -> Class {
     }
     if err.is::<BrokenLink>() || err.chain().any(|c| c.is::<BrokenLink>()) {
         return class(3, "BrokenLink");
+    }
+    if err.is::<BatchFailed>() {
+        return class(1, "BatchFailed");
     }
     if err.is::<Interrupted>() || err.chain().any(|c| c.is::<Interrupted>()) {
         return class(130, "Interrupted");

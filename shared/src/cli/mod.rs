@@ -9,7 +9,7 @@ mod printer;
 pub use crate::diagnostics::UsageError;
 pub use printer::{Printer, Verbosity, clock, init_logging, progress_line, wait_line};
 
-use crate::diagnostics::{BrokenLink, Interrupted};
+use crate::diagnostics::{BatchFailed, BrokenLink, Interrupted};
 use crate::output::OutputFormat;
 use crate::{Cloud, InputError};
 use std::process::ExitCode;
@@ -166,6 +166,8 @@ where
         Err(err) if printer.is_json() && err.chain().any(|c| c.is::<BrokenLink>()) => {
             ExitCode::from(3)
         }
+        // A batch's summary record is already the last line on stdout.
+        Err(err) if printer.is_json() && err.is::<BatchFailed>() => ExitCode::from(1),
         Err(err) => ExitCode::from(printer.fail(&err).exit_code),
     }
 }

@@ -33,6 +33,8 @@ struct State {
     dry_run: bool,
     last_line: Option<String>,
     bar: Option<ProgressBar>,
+    /// A batch's bar: one for the whole batch, lines are printed above it.
+    batch: Option<ProgressBar>,
 }
 
 /// Renders one command's events and result.
@@ -196,10 +198,17 @@ impl Printer {
     fn out_raw(&self, text: &str) {
         let mut s = self.state();
         Self::clear_bar(&mut s);
+        let batch = s.batch.clone();
         drop(s);
-        let mut out = std::io::stdout().lock();
-        if writeln!(out, "{text}").and_then(|_| out.flush()).is_err() {
-            self.write_failed.store(true, Ordering::SeqCst);
+        let write = || {
+            let mut out = std::io::stdout().lock();
+            if writeln!(out, "{text}").and_then(|_| out.flush()).is_err() {
+                self.write_failed.store(true, Ordering::SeqCst);
+            }
+        };
+        match batch {
+            Some(bar) => bar.suspend(write),
+            None => write(),
         }
     }
 
@@ -210,9 +219,16 @@ impl Printer {
     fn err(&self, line: &str) {
         let mut s = self.state();
         Self::clear_bar(&mut s);
+        let batch = s.batch.clone();
         drop(s);
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "{}", neutralise(line));
+        let write = || {
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(err, "{}", neutralise(line));
+        };
+        match batch {
+            Some(bar) => bar.suspend(write),
+            None => write(),
+        }
     }
 
     /// Bytes the user asked for on stdout as they are (a completion script), in any mode.
@@ -306,6 +322,51 @@ impl Printer {
                 Ok(text) => self.out_raw(&neutralise_json(&text)),
                 Err(e) => self.err(&format!("error: cannot render the result as JSON: {e}")),
             }
+        }
+    }
+
+    /// One JSON value on one line of stdout (JSON lines; JSON mode only).
+    pub fn json_line<T: Serialize>(&self, value: &T) {
+        if self.is_json() {
+            match serde_json::to_string(value) {
+                Ok(text) => self.out_raw(&neutralise_json(&text)),
+                Err(e) => self.err(&format!("error: cannot render the result as JSON: {e}")),
+            }
+        }
+    }
+
+    /// Whether `-v` was given (a batch then prints a line per customer and per step).
+    pub fn is_verbose(&self) -> bool {
+        self.verbosity == Verbosity::Verbose
+    }
+
+    /// Starts a batch's one progress bar of `total` customers (on a terminal, not with `-q`).
+    pub fn batch_begin(&self, total: u64) {
+        if !self.terminal || self.verbosity == Verbosity::Quiet {
+            return;
+        }
+        let bar = ProgressBar::new(total);
+        if let Ok(style) = ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} customers, eta {eta} {msg}",
+        ) {
+            bar.set_style(style);
+        }
+        bar.enable_steady_tick(Duration::from_millis(120));
+        self.state().batch = Some(bar);
+    }
+
+    /// One more customer finished; `message` says how the batch stands (failures so far).
+    pub fn batch_advance(&self, message: String) {
+        if let Some(bar) = &self.state().batch {
+            bar.set_message(neutralise(&message));
+            bar.inc(1);
+        }
+    }
+
+    /// Removes the batch's bar (before the summary).
+    pub fn batch_end(&self) {
+        if let Some(bar) = self.state().batch.take() {
+            bar.finish_and_clear();
         }
     }
 

@@ -87,6 +87,43 @@ pub struct DeployOutcome {
     pub status: Option<KeyStatus>,
 }
 
+/// The handoff for Cosmos DB, read for `cloud`.
+pub fn cosmos_handoff(path: &std::path::Path, handoff: Handoff) -> anyhow::Result<Handoff> {
+    if handoff.target != crate::EncryptionTarget::Cosmos {
+        // Cosmos DB wraps and unwraps with the key; an Atlas grant (encrypt/decrypt) does not allow that.
+        return Err(crate::InputError::new(
+            "handoff.target",
+            handoff.target.as_str(),
+            format!(
+                "the customer onboarded the key of {} for MongoDB Atlas, whose grant (get, encrypt, decrypt) does not let Cosmos DB wrap and unwrap with it",
+                path.display()
+            ),
+        )
+        .with_fix("ask the customer to run `xtcmk-customer onboard` with --target cosmos and send the new handoff")
+        .into());
+    }
+    Ok(handoff)
+}
+
+/// `--app-id`, or the handoff's app; both must agree.
+pub fn app_id(flag: Option<&str>, handoff: &Handoff) -> anyhow::Result<crate::AppId> {
+    match flag {
+        None => Ok(handoff.app_id),
+        Some(v) => {
+            let id = crate::AppId::parse_field("--app-id", v)?;
+            if id != handoff.app_id {
+                return Err(crate::diagnostics::UsageError::new(format!(
+                    "--app-id {id} conflicts with the handoff's appId {}",
+                    handoff.app_id
+                ))
+                .hint("the handoff names the app the customer granted; omit --app-id to use it, or ask the customer to onboard the other app")
+                .into());
+            }
+            Ok(id)
+        }
+    }
+}
+
 /// The links, checked before anything is sent; a broken one is a refusal naming it and its fix.
 pub async fn preflight(
     ctx: &Ctx,

@@ -5,6 +5,7 @@
 //! stdin: the binaries parse, prompt and render.
 
 pub mod atlas;
+pub mod batch;
 pub mod cosmos_deploy;
 pub mod cosmos_status;
 pub mod doctor;

@@ -8,6 +8,7 @@ pub mod atlas_world;
 mod builder;
 pub mod cross_tenant;
 pub mod demo;
+pub mod fleet;
 mod validate;
 
 pub use builder::{ApplicationBuilder, ScenarioBuilder, SubscriptionBuilder, TenantBuilder};

@@ -275,7 +275,7 @@ fn not_taken(what: &str, expected: &str, shown: &str) -> anyhow::Error {
 pub async fn apply(
     ctx: &Ctx,
     plan: &AccountPlan,
-    done: &mut dyn FnMut(StepReport),
+    done: &mut (dyn FnMut(StepReport) + Send),
 ) -> anyhow::Result<DatabaseAccount> {
     let steps = plan.steps();
     let d = &plan.desired;

@@ -1,0 +1,195 @@
+//! `--batch PATH` of `cosmos deploy`, `doctor` and `cosmos status`: the flags every customer
+//! shares, and the rendering of `xtcmk::ops::batch` — one progress bar on a terminal, a line per
+//! customer and per step with `-v`, each plan with `--dry-run`, one JSON record per customer
+//! with `--output json` (JSON lines, the summary last), and the summary table at the end.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use xtcmk::InputError;
+use xtcmk::cli::Printer;
+use xtcmk::ops::batch::{BatchReporter, BatchSummary, DEFAULT_CONCURRENCY, ItemOutcome, ItemState};
+use xtcmk::report::Event;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct BatchArgs {
+    /// Run for many customers: a folder of handoff files (each NAME.json is customer NAME and
+    /// account NAME, in --location), or a manifest — .csv with a header, a .json array or .jsonl
+    /// — with the columns customer, handoff (relative to the manifest), account, location
+    /// (optional: --location). Every row is checked before anything is sent.
+    #[arg(long, value_name = "PATH")]
+    pub batch: Option<PathBuf>,
+
+    /// With --batch: how many customers run at once (1–1024).
+    #[arg(long, value_name = "N", requires = "batch", default_value_t = DEFAULT_CONCURRENCY as u16,
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub concurrency: u16,
+}
+
+impl BatchArgs {
+    pub fn concurrency(&self) -> usize {
+        usize::from(self.concurrency)
+    }
+}
+
+/// `--batch`'s source.
+pub fn source(path: &std::path::Path) -> Result<xtcmk::ops::batch::Source, InputError> {
+    xtcmk::ops::batch::Source::at("--batch", path)
+}
+
+/// Renders a batch as it runs.
+pub struct BatchPrinter {
+    printer: Arc<Printer>,
+    failed: AtomicU64,
+    broken: AtomicU64,
+}
+
+impl BatchPrinter {
+    pub fn new(printer: Arc<Printer>) -> Arc<Self> {
+        Arc::new(Self {
+            printer,
+            failed: AtomicU64::new(0),
+            broken: AtomicU64::new(0),
+        })
+    }
+}
+
+/// `fabrikam (account fabrikam-data)`.
+fn who(customer: &str, account: Option<&str>) -> String {
+    match account {
+        Some(a) if a != customer => format!("{customer} (account {a})"),
+        _ => customer.to_string(),
+    }
+}
+
+fn outcome_line(o: &ItemOutcome) -> String {
+    let mut line = format!(
+        "{:<8} {}",
+        o.state.label(),
+        who(&o.customer, o.account.as_deref())
+    );
+    match o.state {
+        ItemState::Done => line.push_str(&format!(": {} change(s)", o.writes)),
+        ItemState::Adopted => line.push_str(": already as asked, nothing written"),
+        _ => {}
+    }
+    if let Some(r) = &o.reason {
+        line.push_str(&format!(": {r}"));
+    }
+    line
+}
+
+impl BatchReporter for BatchPrinter {
+    fn begin(&self, total: u64) {
+        self.printer.status(format!(
+            "{total} customer(s) checked, nothing sent yet; running"
+        ));
+        self.printer.batch_begin(total);
+    }
+
+    fn event(&self, customer: &str, event: Event) {
+        if !self.printer.is_verbose() {
+            return;
+        }
+        match event {
+            Event::StepFinished(s) => {
+                self.printer
+                    .status(format!("{customer}: {}", s.line().trim()));
+            }
+            Event::Warning(w) => self.printer.status(format!("{customer}: warning: {w}")),
+            Event::Waiting(w) => self
+                .printer
+                .status(format!("{customer}: {}", xtcmk::cli::wait_line(&w))),
+            Event::Notice(n) => self.printer.status(format!("{customer}: {n}")),
+            Event::Planned(_) | Event::StepStarted { .. } | Event::Progress(_) => {}
+        }
+    }
+
+    fn finished(&self, o: &ItemOutcome) {
+        match o.state {
+            ItemState::Failed => {
+                self.failed.fetch_add(1, Ordering::Relaxed);
+            }
+            ItemState::Broken => {
+                self.broken.fetch_add(1, Ordering::Relaxed);
+            }
+            _ => {}
+        }
+        if self.printer.is_json() {
+            let mut record = serde_json::Map::new();
+            record.insert("record".into(), "customer".into());
+            if let serde_json::Value::Object(fields) = o.record() {
+                record.extend(fields);
+            }
+            self.printer.json_line(&record);
+        } else if o.state == ItemState::Planned {
+            // A dry run renders each customer's plan.
+            self.printer
+                .text(format!("{}:", who(&o.customer, o.account.as_deref())));
+            for step in &o.plan {
+                self.printer.text(format!("  {}", step.line().trim()));
+            }
+        } else if self.printer.is_verbose() {
+            self.printer.text(outcome_line(o));
+        }
+        let failed = self.failed.load(Ordering::Relaxed);
+        let broken = self.broken.load(Ordering::Relaxed);
+        self.printer.batch_advance(match (failed, broken) {
+            (0, 0) => String::new(),
+            (f, 0) => format!("({f} failed)"),
+            (0, b) => format!("({b} broken)"),
+            (f, b) => format!("({f} failed, {b} broken)"),
+        });
+    }
+}
+
+/// The summary: a JSON record (last line), or the table — the counts, then one line per
+/// customer that failed or is broken, with its reason.
+pub fn summary(printer: &Printer, s: &BatchSummary) {
+    printer.batch_end();
+    if printer.is_json() {
+        let mut record = serde_json::Map::new();
+        record.insert("record".into(), "summary".into());
+        record.insert("command".into(), printer.command().into());
+        if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(s) {
+            let mut fields = fields;
+            fields.insert(
+                "failures".into(),
+                serde_json::to_value(s.sorted_failures()).unwrap_or_default(),
+            );
+            record.extend(fields);
+        }
+        printer.json_line(&record);
+        return;
+    }
+    let counts: Vec<String> = [
+        (s.done, "done"),
+        (s.adopted, "adopted"),
+        (s.intact, "intact"),
+        (s.planned, "planned"),
+        (s.broken, "broken"),
+        (s.failed, "failed"),
+    ]
+    .iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, label)| format!("{n} {label}"))
+    .collect();
+    printer.text(format!(
+        "{} customer(s): {}; {} change(s) made",
+        s.total,
+        if counts.is_empty() {
+            "none".to_string()
+        } else {
+            counts.join(", ")
+        },
+        s.writes
+    ));
+    for f in s.sorted_failures() {
+        printer.text(format!(
+            "  {:<7} {}: {}",
+            f.state.label(),
+            who(&f.customer, f.account.as_deref()),
+            f.reason
+        ));
+    }
+}

@@ -1,0 +1,370 @@
+//! `--batch` through the binary on a fleet of customers (each in its own tenant and
+//! subscription, onboarded in-process): a folder and a manifest, the summary, JSON lines, a
+//! second run that writes nothing, broken customers named with their cause while the others are
+//! done, and bad manifest rows refused before any write.
+
+mod common;
+
+use common::BIN;
+use serde_json::Value;
+use tempfile::TempDir;
+use xtcmk_sim::Sim;
+use xtcmk_sim::bin_run::{BinOutput, run_bin};
+use xtcmk_sim::scenario::demo::*;
+use xtcmk_sim::scenario::fleet::{self, Fleet, FleetCustomer};
+use xtcmk_sim::snapshot::Filters;
+
+struct World {
+    sim: Sim,
+    dir: TempDir,
+}
+
+impl World {
+    /// `n` customers through phases 1 and 2.
+    fn start(n: usize) -> World {
+        let sim = Sim::start(fleet::scenario(n));
+        let dir = TempDir::new().unwrap();
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime
+            .block_on(Fleet::new(&sim, dir.path()).prepare(n, 4))
+            .expect("phases 1 and 2");
+        World { sim, dir }
+    }
+
+    fn fleet(&self) -> Fleet<'_> {
+        Fleet::new(&self.sim, self.dir.path())
+    }
+
+    fn run(&self, args: &[&str]) -> BinOutput {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        run_bin(
+            BIN,
+            self.dir.path(),
+            &args,
+            &self.sim.env_as_user(PROVIDER, PROVIDER_ADMIN),
+        )
+    }
+
+    /// `cosmos deploy --batch PATH` with the fleet's identity, plus `extra`.
+    fn deploy(&self, path: &str, extra: &[&str]) -> BinOutput {
+        let uami = self.fleet().uami_id().to_string();
+        let mut args = vec![
+            "cosmos",
+            "deploy",
+            "--batch",
+            path,
+            "--identity",
+            &uami,
+            "--subscription",
+            PROVIDER_SUBSCRIPTION_ID,
+            "--resource-group",
+            PROVIDER_RESOURCE_GROUP,
+            "--location",
+            LOCATION,
+        ];
+        args.extend_from_slice(extra);
+        self.run(&args)
+    }
+
+    fn writes_since(&self, mark: xtcmk_sim::harness::Mark) -> usize {
+        self.sim
+            .log()
+            .since(mark)
+            .iter()
+            .filter(|e| e.is_effective_write() && e.status < 400)
+            .count()
+    }
+
+    fn account(&self, name: &str) -> Option<Value> {
+        let id = format!(
+            "/subscriptions/{PROVIDER_SUBSCRIPTION_ID}/resourceGroups/{PROVIDER_RESOURCE_GROUP}/providers/Microsoft.DocumentDB/databaseAccounts/{name}"
+        );
+        self.sim.state().resource(&id).map(|r| r.body.clone())
+    }
+
+    fn filters(&self) -> Filters {
+        Filters::new().sim(&self.sim).dir(self.dir.path(), "[TMP]")
+    }
+
+    fn write(&self, name: &str, text: &str) {
+        std::fs::write(self.dir.path().join(name), text).unwrap();
+    }
+}
+
+fn lines(stdout: &str) -> Vec<Value> {
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
+}
+
+#[test]
+fn a_folder_of_handoffs_deploys_every_customer_and_a_second_run_writes_nothing() {
+    let w = World::start(4);
+    let mark = w.sim.log().mark();
+    let run = w.deploy("handoffs", &[]);
+    assert_eq!(run.code, 0, "{}", run.shown());
+    for n in 1..=4 {
+        let c = FleetCustomer::number(n);
+        let stored = w.account(&c.name).expect("the account is created");
+        let key = stored["properties"]["keyVaultKeyUri"].as_str().unwrap();
+        assert!(key.contains(&c.vault), "{key}");
+    }
+    assert_eq!(w.writes_since(mark), 4, "one PUT per account");
+    let filters = w.filters();
+    xtcmk_sim::assert_output_snapshot!(filters, "batch_folder_summary", &run.stdout);
+
+    let mark = w.sim.log().mark();
+    let again = w.deploy("handoffs", &["--output", "json"]);
+    assert_eq!(again.code, 0, "{}", again.shown());
+    assert_eq!(w.writes_since(mark), 0, "a second run writes nothing");
+    let records = lines(&again.stdout);
+    assert_eq!(records.len(), 5, "{}", again.stdout);
+    for r in &records[..4] {
+        assert_eq!(r["record"], "customer", "{r}");
+        assert_eq!(r["state"], "adopted", "{r}");
+        assert_eq!(r["writes"], 0, "{r}");
+    }
+    let mut customers: Vec<&str> = records[..4]
+        .iter()
+        .map(|r| r["customer"].as_str().unwrap())
+        .collect();
+    customers.sort();
+    assert_eq!(
+        customers,
+        ["customer1", "customer2", "customer3", "customer4"]
+    );
+    let summary = &records[4];
+    assert_eq!(summary["record"], "summary");
+    assert_eq!(summary["total"], 4);
+    assert_eq!(summary["adopted"], 4);
+    assert_eq!(summary["writes"], 0);
+}
+
+#[test]
+fn broken_customers_are_named_with_their_cause_and_the_others_are_done() {
+    let w = World::start(5);
+    // customer2: its handoff is not a handoff any more.
+    std::fs::write(
+        w.fleet().handoff_path(&FleetCustomer::number(2)),
+        "{ not json",
+    )
+    .unwrap();
+    // customer3: the vault is gone (deleted in the customer's tenant).
+    {
+        let c = FleetCustomer::number(3);
+        let mut state = w.sim.state();
+        let id = state.vault(&c.vault).unwrap().id.to_ascii_lowercase();
+        state.resources.remove(&id);
+    }
+    // customer4: its handoff was made for MongoDB Atlas.
+    {
+        let path = w.fleet().handoff_path(&FleetCustomer::number(4));
+        let mut doc: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        doc["target"] = "atlas".into();
+        std::fs::write(&path, doc.to_string()).unwrap();
+    }
+    w.write(
+        "customers.csv",
+        "customer,handoff,account,location\n\
+         Customer One,handoffs/customer1.json,customer1-data,\n\
+         Customer Two,handoffs/customer2.json,customer2-data,westeurope\n\
+         Customer Three,handoffs/customer3.json,customer3-data,\n\
+         Customer Four,handoffs/customer4.json,customer4-data,\n\
+         Customer Five,handoffs/customer5.json,customer5-data,\"westeurope\"\n",
+    );
+    let run = w.deploy("customers.csv", &[]);
+    assert_eq!(run.code, 1, "{}", run.shown());
+    for name in ["customer1-data", "customer5-data"] {
+        assert!(
+            w.account(name).is_some(),
+            "{name} is created: {}",
+            run.shown()
+        );
+    }
+    for name in ["customer2-data", "customer3-data", "customer4-data"] {
+        assert!(w.account(name).is_none(), "{name} is not: {}", run.shown());
+    }
+    let filters = w.filters();
+    xtcmk_sim::assert_output_snapshot!(filters, "batch_broken_customers", &run.shown());
+
+    // Fixed customer 4, a second run finishes it and writes nothing for the done ones.
+    {
+        let path = w.fleet().handoff_path(&FleetCustomer::number(4));
+        let mut doc: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        doc["target"] = "cosmos".into();
+        std::fs::write(&path, doc.to_string()).unwrap();
+    }
+    let mark = w.sim.log().mark();
+    let again = w.deploy("customers.csv", &["--output", "json"]);
+    assert_eq!(again.code, 1, "{}", again.shown());
+    assert_eq!(
+        w.writes_since(mark),
+        1,
+        "only customer 4's account is written"
+    );
+    let records = lines(&again.stdout);
+    let state = |customer: &str| {
+        records
+            .iter()
+            .find(|r| r["customer"] == customer)
+            .map(|r| r["state"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(state("Customer One"), "adopted");
+    assert_eq!(state("Customer Four"), "done");
+    assert_eq!(state("Customer Two"), "failed");
+    assert_eq!(state("Customer Three"), "failed");
+    let summary = records.last().unwrap();
+    assert_eq!(summary["record"], "summary");
+    assert_eq!(summary["failed"], 2);
+    assert_eq!(summary["failures"][0]["customer"], "Customer Three");
+}
+
+#[test]
+fn bad_manifest_rows_are_refused_before_any_write() {
+    let w = World::start(2);
+    w.write(
+        "customers.json",
+        r#"[
+  {"customer": "one", "handoff": "handoffs/customer1.json", "account": "Customer_1"},
+  {"customer": "two", "handoff": "handoffs/missing.json", "account": "customer2-data"},
+  {"customer": "three", "handoff": "handoffs/customer2.json", "account": "customer3-data"},
+  {"customer": "four", "handoff": "handoffs/customer2.json", "account": "customer3-data"},
+  {"customer": "", "handoff": "handoffs/customer2.json", "account": "customer5-data"},
+  {"customer": "six", "handoff": "handoffs/customer2.json", "acount": "customer6-data"},
+  {"customer": "seven", "handoff": "handoffs/customer2.json", "account": "customer7-data", "location": "mars"}
+]"#,
+    );
+    let mark = w.sim.log().mark();
+    let run = w.deploy("customers.json", &[]);
+    assert_eq!(run.code, 1, "{}", run.shown());
+    assert_eq!(w.writes_since(mark), 0);
+    assert!(w.account("customer2-data").is_none());
+    let filters = w.filters();
+    xtcmk_sim::assert_output_snapshot!(filters, "batch_bad_rows", &run.stderr);
+
+    let json = w.deploy("customers.json", &["--output", "json"]);
+    assert_eq!(json.code, 1, "{}", json.shown());
+    let doc: Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(doc["error"]["code"], "InvalidInput", "{doc}");
+    assert_eq!(doc["error"]["field"], "--batch", "{doc}");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("row 4 account `customer3-data`: another row has the same account"),
+        "{doc}"
+    );
+}
+
+#[test]
+fn a_dry_run_renders_each_plan_and_doctor_and_status_check_every_customer() {
+    let w = World::start(3);
+    w.write(
+        "customers.jsonl",
+        "{\"customer\": \"c1\", \"handoff\": \"handoffs/customer1.json\", \"account\": \"c1-data\"}\n\
+         {\"customer\": \"c2\", \"handoff\": \"handoffs/customer2.json\", \"account\": \"c2-data\"}\n\
+         {\"customer\": \"c3\", \"handoff\": \"handoffs/customer3.json\", \"account\": \"c3-data\"}\n",
+    );
+    let mark = w.sim.log().mark();
+    let dry = w.deploy("customers.jsonl", &["--dry-run"]);
+    assert_eq!(dry.code, 0, "{}", dry.shown());
+    assert_eq!(w.writes_since(mark), 0);
+    for c in ["c1", "c2", "c3"] {
+        assert!(
+            dry.stdout.contains(&format!("{c} (account {c}-data):")),
+            "{}",
+            dry.shown()
+        );
+    }
+    assert_eq!(
+        dry.stdout.matches("would-create").count(),
+        3,
+        "{}",
+        dry.shown()
+    );
+
+    let run = w.deploy("customers.jsonl", &["-v"]);
+    assert_eq!(run.code, 0, "{}", run.shown());
+    assert_eq!(run.stdout.matches("done ").count(), 3, "{}", run.shown());
+
+    let uami = w.fleet().uami_id().to_string();
+    let doctor = w.run(&[
+        "doctor",
+        "--batch",
+        "customers.jsonl",
+        "--identity",
+        &uami,
+        "--output",
+        "json",
+    ]);
+    assert_eq!(doctor.code, 0, "{}", doctor.shown());
+    let records = lines(&doctor.stdout);
+    assert_eq!(records.len(), 4);
+    assert!(
+        records[..3].iter().all(|r| r["state"] == "intact"),
+        "{}",
+        doctor.stdout
+    );
+
+    // Customer c2's key is disabled: status says which account, with the account's words.
+    {
+        let mut state = w.sim.state();
+        let keys = state.keys.get_mut("kv-customer2").unwrap();
+        for v in keys.get_mut("cmk").unwrap().versions.iter_mut() {
+            v.enabled = false;
+        }
+    }
+    let status = w.run(&[
+        "cosmos",
+        "status",
+        "--batch",
+        "customers.jsonl",
+        "--subscription",
+        PROVIDER_SUBSCRIPTION_ID,
+        "--resource-group",
+        PROVIDER_RESOURCE_GROUP,
+    ]);
+    assert_eq!(status.code, 3, "{}", status.shown());
+    assert!(
+        status.stdout.contains("3 customer(s): 2 intact, 1 broken"),
+        "{}",
+        status.shown()
+    );
+    assert!(
+        status.stdout.contains("broken  c2 (account c2-data)"),
+        "{}",
+        status.shown()
+    );
+    let doctor = w.run(&["doctor", "--batch", "customers.jsonl", "--identity", &uami]);
+    assert_eq!(doctor.code, 3, "{}", doctor.shown());
+}
+
+#[test]
+fn batch_flags_are_checked_as_usage() {
+    let w = World::start(1);
+    let uami = w.fleet().uami_id().to_string();
+    let both = w.run(&[
+        "cosmos",
+        "deploy",
+        "--batch",
+        "handoffs",
+        "--handoff",
+        "x.json",
+        "--identity",
+        &uami,
+        "-g",
+        PROVIDER_RESOURCE_GROUP,
+        "--location",
+        LOCATION,
+    ]);
+    assert_eq!(both.code, 2, "{}", both.shown());
+    let zero = w.deploy("handoffs", &["--concurrency", "0"]);
+    assert_eq!(zero.code, 2, "{}", zero.shown());
+    let missing = w.deploy("nowhere", &[]);
+    assert_eq!(missing.code, 1, "{}", missing.shown());
+    assert!(missing.stderr.contains("--batch"), "{}", missing.shown());
+}
