@@ -111,6 +111,16 @@ fn a_folder_of_handoffs_deploys_every_customer_and_a_second_run_writes_nothing()
         assert!(key.contains(&c.vault), "{key}");
     }
     assert_eq!(w.writes_since(mark), 4, "one PUT per account");
+    // What every customer shares is read once per run, not once per customer.
+    let log = w.sim.log().since(mark);
+    let reads = |fragment: &str| {
+        log.iter()
+            .filter(|e| e.method == "GET" && e.path.contains(fragment))
+            .count()
+    };
+    assert_eq!(reads("userAssignedIdentities/"), 1);
+    assert_eq!(reads("federatedIdentityCredentials"), 1);
+    assert_eq!(reads("/v1.0/applications("), 1);
     let filters = w.filters();
     xtcmk_sim::assert_output_snapshot!(filters, "batch_folder_summary", &run.stdout);
 

@@ -19,6 +19,8 @@ pub struct Ctx {
     pub arm: ArmClient,
     pub graph: GraphClient,
     pub reporter: SharedReporter,
+    /// What this run has read (shared by a batch's customers).
+    pub memo: Arc<crate::memo::Memo>,
 }
 
 impl std::fmt::Debug for Ctx {
@@ -42,6 +44,15 @@ impl Ctx {
             stack,
             tenant,
             reporter,
+            memo: Arc::default(),
+        })
+    }
+
+    /// The same clients and reads, reporting to `reporter` (one customer of a batch).
+    pub fn with_reporter(&self, reporter: SharedReporter) -> Result<Self, HttpError> {
+        Ok(Self {
+            memo: self.memo.clone(),
+            ..Self::new(self.stack.clone(), self.tenant, reporter)?
         })
     }
 

@@ -24,6 +24,7 @@ pub mod ids;
 pub mod input;
 pub mod key_uri;
 pub mod location;
+pub mod memo;
 pub mod ops;
 pub mod output;
 pub mod refusal;

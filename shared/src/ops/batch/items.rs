@@ -46,7 +46,7 @@ pub struct StatusShared {
 
 /// The context of one customer: the batch's clients, reporting to the customer's reporter.
 fn item_ctx(ctx: &Ctx, reporter: SharedReporter) -> anyhow::Result<Ctx> {
-    Ok(Ctx::new(ctx.stack.clone(), ctx.tenant, reporter)?)
+    Ok(ctx.with_reporter(reporter)?)
 }
 
 fn handoff_path(row: &Row) -> anyhow::Result<&PathBuf> {

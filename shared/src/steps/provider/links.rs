@@ -158,7 +158,16 @@ pub async fn customer_tenant(
 }
 
 /// The managed identity exists; its principal id is what the credential's subject must be.
+/// Read once per run (a batch's customers share it).
 pub async fn identity(
+    ctx: &Ctx,
+    chain: &Chain,
+) -> anyhow::Result<(Check, Option<UserAssignedIdentity>)> {
+    let key = format!("links identity {}", chain.identity);
+    ctx.memo.once(key, || read_identity(ctx, chain)).await
+}
+
+async fn read_identity(
     ctx: &Ctx,
     chain: &Chain,
 ) -> anyhow::Result<(Check, Option<UserAssignedIdentity>)> {
@@ -207,8 +216,13 @@ pub async fn identity(
     })
 }
 
-/// The app is registered in the provider's tenant and is multi-tenant.
+/// The app is registered in the provider's tenant and is multi-tenant. Read once per run.
 pub async fn app(ctx: &Ctx, chain: &Chain) -> anyhow::Result<(Check, Option<ApplicationInfo>)> {
+    let key = format!("links app {} {}", ctx.tenant, chain.app_id);
+    ctx.memo.once(key, || read_app(ctx, chain)).await
+}
+
+async fn read_app(ctx: &Ctx, chain: &Chain) -> anyhow::Result<(Check, Option<ApplicationInfo>)> {
     let found = match ctx.graph.application_by_app_id(&chain.app_id).await {
         Ok(found) => found,
         Err(e) if forbidden(&e) => {
@@ -276,6 +290,25 @@ pub async fn credential(
             "not checked: it needs the app and the identity above",
         ));
     };
+    let key = format!(
+        "links credential {} {} {} {} {}",
+        app.id,
+        identity.properties.principal_id,
+        chain.provider_tenant,
+        chain.identity,
+        chain.app_id
+    );
+    ctx.memo
+        .once(key, || read_credential(ctx, chain, app, identity))
+        .await
+}
+
+async fn read_credential(
+    ctx: &Ctx,
+    chain: &Chain,
+    app: &ApplicationInfo,
+    identity: &UserAssignedIdentity,
+) -> anyhow::Result<Check> {
     let principal = identity.properties.principal_id;
     let credentials = match ctx.graph.federated_credentials(&app.id).await {
         Ok(c) => c,
