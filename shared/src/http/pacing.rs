@@ -34,6 +34,10 @@ pub struct PacingSettings {
     pub writes_per_second: f64,
     /// ... to its delete bucket (Azure: 10).
     pub deletes_per_second: f64,
+    /// Requests per second to one Graph tenant after a 429, until the hold and the queue are
+    /// through (Graph sends no count; 3,500 per 10 seconds per app and tenant is its smallest
+    /// identity-and-access limit, learn.microsoft.com/graph/throttling-limits).
+    pub graph_per_second: f64,
     /// Tokens left untouched (rounding, and other clients of the subscription).
     pub reserve: f64,
     /// How long a 429 without `Retry-After` holds its scope.
@@ -46,6 +50,7 @@ impl Default for PacingSettings {
             reads_per_second: 25.0,
             writes_per_second: 10.0,
             deletes_per_second: 10.0,
+            graph_per_second: 350.0,
             reserve: 1.0,
             default_hold: Duration::from_secs(1),
         }
@@ -130,24 +135,36 @@ pub struct BucketState {
     pub pending: u32,
     /// Something was answered (a count or not).
     pub answered: bool,
+    /// Halvings of the assumed rate, one per hold: a 429 means the bucket refills slower than
+    /// assumed (or others drain it too).
+    pub slowdown: u32,
+    /// Answers since the last halving; every [`RECOVER_AFTER`] of them undo one.
+    pub calm: u32,
+    /// Bumped by every 429: claims made before it queue again.
+    pub epoch: u64,
 }
 
+/// Counted answers in a row that undo one halving of the assumed rate.
+pub const RECOVER_AFTER: u32 = 8;
+
+/// The most halvings (1/64 of the assumed rate).
+const MAX_SLOWDOWN: u32 = 6;
+
 /// How long a request claimed at `now` waits before it goes: until the hold ends, and until the
-/// estimate (refilled at `rate` per second) keeps `reserve` tokens after it.
+/// estimate (refilled at the assumed `rate` per second, halved per slowdown) keeps `reserve`
+/// tokens after it.
 pub fn decide(state: &BucketState, now: Duration, rate: f64, reserve: f64) -> Duration {
-    let hold = state.hold_until.saturating_sub(now);
-    let pace = match state.tokens {
+    let rate = state.rate(rate);
+    // Refill counts from the estimate's time, which a hold puts at its end.
+    let start = now.max(state.at);
+    let ready = match state.tokens {
         Some(tokens) if rate > 0.0 => {
-            let short = reserve + 1.0 - available(state, tokens, now, rate);
-            if short > 0.0 {
-                Duration::from_secs_f64(short / rate)
-            } else {
-                Duration::ZERO
-            }
+            let short = reserve + 1.0 - available(state, tokens, start, rate);
+            start + Duration::from_secs_f64(short.max(0.0) / rate)
         }
-        _ => Duration::ZERO,
+        _ => now,
     };
-    hold.max(pace)
+    ready.max(state.hold_until).saturating_sub(now)
 }
 
 /// The estimate refilled up to `now`, never past the ceiling (when one is known).
@@ -161,35 +178,74 @@ fn available(state: &BucketState, tokens: f64, now: Duration, rate: f64) -> f64 
 }
 
 impl BucketState {
+    /// The assumed rate with this scope's slowdown.
+    pub fn rate(&self, assumed: f64) -> f64 {
+        assumed / f64::from(1u32 << self.slowdown.min(MAX_SLOWDOWN))
+    }
+
     /// Counts a request as claimed at `now`: one token less.
     pub fn claim(&mut self, now: Duration, rate: f64) {
+        let rate = self.rate(rate);
         if let Some(tokens) = self.tokens {
-            self.tokens = Some(available(self, tokens, now, rate) - 1.0);
-            self.at = now;
+            let start = now.max(self.at);
+            self.tokens = Some(available(self, tokens, start, rate) - 1.0);
+            self.at = start;
         }
         self.pending += 1;
     }
 
-    /// Takes an answer at `now`: the count the service gave, or a 429's hold; `metered` scopes
-    /// start counting on a 429 even without a count.
-    pub fn settle(&mut self, now: Duration, answer: Answer, default_hold: Duration, metered: bool) {
+    /// After a claim made in `epoch` waited until `now`: if a 429 reset the scope meanwhile,
+    /// the claim queues again behind the hold (one by one, not all at its end) and its epoch
+    /// becomes the current one; returns the new wait, zero when nothing was reset.
+    pub fn requeue(&mut self, epoch: &mut u64, now: Duration, rate: f64, reserve: f64) -> Duration {
+        if *epoch == self.epoch {
+            return Duration::ZERO;
+        }
+        *epoch = self.epoch;
+        self.pending = self.pending.saturating_sub(1);
+        let wait = decide(self, now, rate, reserve);
+        self.claim(now, rate);
+        wait
+    }
+
+    /// Takes an answer at `now`: the count the service gave, or a 429's hold, after which the
+    /// scope counts from nothing left at the hold's end (so the waiting requests leave one by
+    /// one at the rate).
+    pub fn settle(&mut self, now: Duration, answer: Answer, default_hold: Duration) {
         self.pending = self.pending.saturating_sub(1);
         self.answered = true;
         let pending = self.pending as f64;
         match answer {
             Answer::Remaining(left) => {
+                self.calm_answer();
                 self.tokens = Some(left as f64 - pending);
                 self.ceiling = self.ceiling.max(left as f64 + 1.0);
                 self.at = now;
             }
             Answer::Throttled(wait) => {
-                self.hold_until = self.hold_until.max(now + wait.unwrap_or(default_hold));
-                if metered || self.tokens.is_some() {
-                    self.tokens = Some(-pending);
-                    self.at = now;
+                // One halving per hold: the other 429s of the same moment say nothing new.
+                if now >= self.hold_until {
+                    self.slowdown = (self.slowdown + 1).min(MAX_SLOWDOWN);
                 }
+                self.calm = 0;
+                self.hold_until = self.hold_until.max(now + wait.unwrap_or(default_hold));
+                // ARM's Retry-After is when a token is back: none left until then, and the
+                // claims still waiting queue again (see `requeue`).
+                self.tokens = Some(0.0);
+                self.at = self.hold_until;
+                self.epoch += 1;
             }
-            Answer::Other => {}
+            Answer::Passed => self.calm_answer(),
+            Answer::Lost => {}
+        }
+    }
+
+    /// An answer that was not a 429: enough in a row undo one halving.
+    fn calm_answer(&mut self) {
+        self.calm += 1;
+        if self.calm >= RECOVER_AFTER && self.slowdown > 0 {
+            self.slowdown -= 1;
+            self.calm = 0;
         }
     }
 }
@@ -200,8 +256,10 @@ pub enum Answer {
     Remaining(u32),
     /// A 429, with its `Retry-After` if it had one.
     Throttled(Option<Duration>),
-    /// No count (an error without one, or no answer at all).
-    Other,
+    /// Answered without a count (Graph, or ARM without throttling headers).
+    Passed,
+    /// No answer (the connection failed, or the caller gave up waiting).
+    Lost,
 }
 
 /// The scopes of one [`super::HttpStack`], shared by all its pipelines.
@@ -232,14 +290,14 @@ impl Pacer {
     fn rate(&self, scope: &Scope) -> f64 {
         match scope {
             Scope::Subscription(_, op) => self.settings.rate(*op),
-            Scope::Graph(_) => 0.0,
+            Scope::Graph(_) => self.settings.graph_per_second,
         }
     }
 
     /// Claims a slot in `scope`, waiting as [`decide`] says (or for the scope's first answer).
     pub async fn claim(self: &Arc<Self>, scope: Scope) -> Claim {
         let rate = self.rate(&scope);
-        let wait = loop {
+        let (mut wait, mut epoch) = loop {
             let notified = self.answered.notified();
             {
                 let now = self.sleeper.now();
@@ -249,7 +307,7 @@ impl Pacer {
                 if !(scope.metered() && !state.answered && state.pending > 0) {
                     let wait = decide(state, now, rate, self.settings.reserve);
                     state.claim(now, rate);
-                    break wait;
+                    break (wait, state.epoch);
                 }
             }
             notified.await;
@@ -259,13 +317,18 @@ impl Pacer {
             scope,
             settled: false,
         };
-        if !wait.is_zero() {
+        while !wait.is_zero() {
             tracing::debug!(
                 "pacing {:?}: waiting {:.2}s",
                 claim.scope,
                 wait.as_secs_f64()
             );
             self.sleeper.sleep(wait).await;
+            let now = self.sleeper.now();
+            wait = match self.lock().get_mut(&claim.scope) {
+                Some(state) => state.requeue(&mut epoch, now, rate, self.settings.reserve),
+                None => Duration::ZERO,
+            };
         }
         claim
     }
@@ -275,7 +338,7 @@ impl Pacer {
         let mut scopes = self.lock();
         let state = scopes.entry(scope.clone()).or_default();
         let first = !state.answered;
-        state.settle(now, answer, self.settings.default_hold, scope.metered());
+        state.settle(now, answer, self.settings.default_hold);
         drop(scopes);
         if first {
             self.answered.notify_waiters();
@@ -305,7 +368,7 @@ impl Claim {
 impl Drop for Claim {
     fn drop(&mut self) {
         if !self.settled {
-            self.pacer.settle(&self.scope, Answer::Other);
+            self.pacer.settle(&self.scope, Answer::Lost);
         }
     }
 }
@@ -361,8 +424,8 @@ impl Policy for PacingPolicy {
             Ok(response) => header
                 .and_then(|h| response.headers().get_optional_str(&h.into()))
                 .and_then(|v| v.trim().parse::<u32>().ok())
-                .map_or(Answer::Other, Answer::Remaining),
-            Err(_) => Answer::Other,
+                .map_or(Answer::Passed, Answer::Remaining),
+            Err(_) => Answer::Lost,
         };
         claim.settle(answer);
         result
@@ -389,12 +452,7 @@ mod tests {
     fn requests_follow_the_refill_rate_once_the_bucket_is_low() {
         let mut s = BucketState::default();
         s.claim(secs(0.0), 2.0);
-        s.settle(
-            secs(0.0),
-            Answer::Remaining(3),
-            Duration::from_secs(1),
-            true,
-        );
+        s.settle(secs(0.0), Answer::Remaining(3), Duration::from_secs(1));
         assert_eq!((s.tokens, s.ceiling), (Some(3.0), 4.0));
         // Three go at once (reserve 1 keeps one back), then one every half second.
         let mut waits = Vec::new();
@@ -409,12 +467,7 @@ mod tests {
         );
         assert_eq!(s.pending, 5);
         // A later count replaces the estimate, less what is still pending.
-        s.settle(
-            secs(1.0),
-            Answer::Remaining(1),
-            Duration::from_secs(1),
-            true,
-        );
+        s.settle(secs(1.0), Answer::Remaining(1), Duration::from_secs(1));
         assert_eq!(s.tokens, Some(1.0 - 4.0));
         assert_eq!(decide(&s, secs(1.0), 2.0, 1.0), secs(2.5));
         // The estimate never refills past the largest count seen.
@@ -433,27 +486,74 @@ mod tests {
             secs(10.0),
             Answer::Throttled(Some(Duration::from_secs(2))),
             Duration::from_secs(1),
-            true,
         );
         assert_eq!(s.hold_until, secs(12.0));
-        assert_eq!(s.tokens, Some(-3.0));
-        // Everyone waits out the hold, then the queue drains at the rate: no burst at 12s.
-        assert_eq!(decide(&s, secs(10.0), 10.0, 1.0), secs(2.0));
+        assert_eq!((s.tokens, s.at, s.slowdown), (Some(0.0), secs(12.0), 1));
+        // Everyone waits out the hold and then the refill at the halved rate (reserve 1 = two
+        // tokens at 5/s): no burst at 12s.
+        assert_eq!(decide(&s, secs(10.0), 10.0, 1.0), secs(2.4));
         let mut s2 = s.clone();
         s2.tokens = Some(-30.0);
-        assert!(decide(&s2, secs(10.0), 10.0, 1.0) > secs(3.0));
-        // Graph: no count, the hold alone.
+        assert!(decide(&s2, secs(10.0), 10.0, 1.0) > secs(8.0));
+        // Graph: no count, the default hold, then the assumed rate, halved: 2 per second.
         let mut g = BucketState::default();
-        g.claim(secs(0.0), 0.0);
-        g.settle(
-            secs(0.0),
-            Answer::Throttled(None),
+        g.claim(secs(0.0), 4.0);
+        g.claim(secs(0.0), 4.0);
+        g.settle(secs(0.0), Answer::Throttled(None), Duration::from_secs(1));
+        assert_eq!((g.tokens, g.slowdown), (Some(0.0), 1));
+        assert_eq!(decide(&g, secs(0.5), 4.0, 1.0), secs(1.5));
+        assert_eq!(decide(&g, secs(1.0), 4.0, 1.0), secs(1.0));
+        assert_eq!(decide(&g, secs(2.0), 4.0, 1.0), Duration::ZERO);
+        // A second 429 during the hold does not halve again; counts in a row undo the halving.
+        g.claim(secs(0.5), 4.0);
+        g.settle(secs(0.5), Answer::Throttled(None), Duration::from_secs(1));
+        assert_eq!(g.slowdown, 1);
+        for _ in 0..RECOVER_AFTER {
+            g.claim(secs(9.0), 4.0);
+            g.settle(secs(9.0), Answer::Remaining(100), Duration::from_secs(1));
+        }
+        assert_eq!(g.slowdown, 0);
+    }
+
+    #[test]
+    fn a_claim_waiting_when_a_hold_begins_queues_again_behind_it() {
+        let mut s = BucketState {
+            tokens: Some(0.0),
+            ceiling: 10.0,
+            ..BucketState::default()
+        };
+        // Three claims queued at 10/s, then a 429 holds the scope for 2s.
+        let waits: Vec<Duration> = (0..3)
+            .map(|_| {
+                let w = decide(&s, secs(0.0), 10.0, 0.0);
+                s.claim(secs(0.0), 10.0);
+                w
+            })
+            .collect();
+        assert_eq!(waits, [0.1, 0.2, 0.3].map(secs).to_vec());
+        let before = s.epoch;
+        s.settle(
+            secs(0.05),
+            Answer::Throttled(Some(Duration::from_secs(2))),
             Duration::from_secs(1),
-            false,
         );
-        assert_eq!(g.tokens, None);
-        assert_eq!(decide(&g, secs(0.5), 0.0, 1.0), secs(0.5));
-        assert_eq!(decide(&g, secs(1.5), 0.0, 1.0), Duration::ZERO);
+        // Each waking claim queues again behind the hold, one slot apart at the halved rate.
+        let again: Vec<Duration> = [0.1, 0.2, 0.3]
+            .map(|t| secs(t) + s.requeue(&mut before.clone(), secs(t), 10.0, 0.0))
+            .to_vec();
+        let expected = [2.25, 2.45, 2.65].map(secs).to_vec();
+        for (got, want) in again.iter().zip(&expected) {
+            assert!(got.abs_diff(*want) < Duration::from_micros(1), "{again:?}");
+        }
+        assert_eq!(
+            s.pending, 2,
+            "the 429's claim was settled, the others still count"
+        );
+        let mut current = s.epoch;
+        assert_eq!(
+            s.requeue(&mut current, secs(0.3), 10.0, 0.0),
+            Duration::ZERO
+        );
     }
 
     #[test]
