@@ -49,6 +49,7 @@ pub mod atlas;
 pub mod audit;
 pub mod auth;
 pub mod bin_run;
+pub mod clock;
 pub mod contract;
 pub mod faults;
 pub mod graph;
@@ -71,8 +72,10 @@ pub mod service_def;
 pub mod shared;
 pub mod snapshot;
 pub mod state;
+pub mod throttle;
 pub mod tls;
 pub mod tokens;
+pub mod virtual_time;
 
 pub use harness::{LogView, Sim, SimOptions};
 pub use scenario::Scenario;
