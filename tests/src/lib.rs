@@ -48,6 +48,7 @@ pub mod arm;
 pub mod atlas;
 pub mod audit;
 pub mod auth;
+pub mod bench;
 pub mod bin_run;
 pub mod clock;
 pub mod contract;

@@ -1,6 +1,7 @@
 //! `xtcmk-sim`: serve the local cloud simulator, or act as `az` against a running one.
 
 mod cli_az;
+mod cli_bench;
 mod cli_serve;
 
 use clap::{Parser, Subcommand};
@@ -24,6 +25,9 @@ enum Command {
     /// The Azure CLI commands the tools use, answered by a running simulator
     /// (`az login`, `az account get-access-token`, `az account show`).
     Az(cli_az::Args),
+    /// The fleet benchmark: N customers through phases 2 and 3 with latency and throttling on;
+    /// prints wall time, its lower bound, requests per customer and peak memory as JSON.
+    Bench(cli_bench::Args),
 }
 
 fn main() -> ExitCode {
@@ -31,6 +35,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve(args) => cli_serve::run(args),
         Command::Az(args) => cli_az::run(args),
+        Command::Bench(args) => cli_bench::run(args),
     };
     match result {
         Ok(code) => code,
