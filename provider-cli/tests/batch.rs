@@ -378,3 +378,146 @@ fn batch_flags_are_checked_as_usage() {
     assert_eq!(missing.code, 1, "{}", missing.shown());
     assert!(missing.stderr.contains("--batch"), "{}", missing.shown());
 }
+
+/// The acceptance run: 200 customers' handoffs in one batch against ARM's and Graph's throttling
+/// (small buckets, in virtual time, so the waits take no real time), with pacing that assumes
+/// Azure's faster refill and so meets 429s: every account is created, and a second run writes
+/// nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_handoffs_under_throttling_all_done_then_a_second_run_writes_nothing() {
+    use std::sync::Arc;
+    use xtcmk::ops::batch::{self, BatchReporter, ItemOutcome, Needs, Source, items};
+    use xtcmk::report::Event;
+    use xtcmk_sim::throttle::{ArmLimits, BucketLimit, ThrottleOptions};
+    use xtcmk_sim::virtual_time::VirtualTime;
+
+    const N: usize = 200;
+    struct Silent;
+    impl BatchReporter for Silent {
+        fn begin(&self, _: u64) {}
+        fn event(&self, _: &str, _: Event) {}
+        fn finished(&self, _: &ItemOutcome) {}
+    }
+
+    let time = VirtualTime::new();
+    let sim = Sim::start_with(
+        Some(fleet::scenario(N)),
+        xtcmk_sim::SimOptions {
+            clock: Some(time.clone()),
+            ..xtcmk_sim::SimOptions::default()
+        },
+    )
+    .unwrap();
+    let dir = TempDir::new().unwrap();
+    let fleet = Fleet::new(&sim, dir.path());
+    fleet.prepare(N, 16).await.expect("phases 1 and 2");
+    // Throttling on for phase 3: every customer's account is in the provider's subscription.
+    let reads = BucketLimit::new(40, 12.0);
+    let writes = BucketLimit::new(20, 4.0);
+    sim.throttle().set(ThrottleOptions {
+        arm: Some(ArmLimits {
+            reads,
+            writes,
+            deletes: writes,
+        }),
+        graph: Some(BucketLimit::new(20, 5.0)),
+    });
+    let stack = sim
+        .stack_builder_as_user(PROVIDER, PROVIDER_ADMIN)
+        .sleeper(time.clone())
+        .build()
+        .unwrap();
+    let ctx = xtcmk::Ctx::new(
+        stack,
+        PROVIDER_TENANT_ID.parse().unwrap(),
+        Arc::new(xtcmk::report::NullReporter),
+    )
+    .unwrap();
+    let shared = Arc::new(items::DeployShared {
+        identity: fleet.uami_id(),
+        app_id: None,
+        subscription: PROVIDER_SUBSCRIPTION_ID.parse().unwrap(),
+        resource_group: PROVIDER_RESOURCE_GROUP.into(),
+        exchange: false,
+        dry_run: false,
+        yes: false,
+    });
+    let source = Source::Folder(fleet.handoffs.clone());
+    let run = || {
+        let ctx = ctx.clone();
+        let shared = shared.clone();
+        let time = time.clone();
+        batch::run(
+            &source,
+            Needs {
+                handoff: true,
+                account: true,
+                location: true,
+                default_location: Some(
+                    xtcmk::Location::parse_field("--location", LOCATION).unwrap(),
+                ),
+            },
+            sim.cloud(),
+            32,
+            Arc::new(Silent),
+            move |row, reporter| {
+                time.run(items::deploy(ctx.clone(), shared.clone(), row, reporter))
+            },
+        )
+    };
+
+    let mark = sim.log().mark();
+    let started = xtcmk::http::Sleeper::now(&*time);
+    let summary = run().await.unwrap();
+    let elapsed = xtcmk::http::Sleeper::now(&*time) - started;
+    assert_eq!(
+        (summary.done, summary.failed, summary.broken),
+        (N as u64, 0, 0),
+        "{summary:#?}"
+    );
+    let log = sim.log().since(mark);
+    let throttled = log.iter().filter(|e| e.status == 429).count();
+    assert!(
+        throttled > 0,
+        "the simulator answered no 429: throttling did not engage"
+    );
+    let writes_made = log
+        .iter()
+        .filter(|e| e.is_effective_write() && e.status < 400)
+        .count();
+    assert_eq!(writes_made, N, "one PUT per account");
+    // The subscription's read bucket bounds the run: it cannot end before it refilled enough.
+    let arm_reads = log
+        .iter()
+        .filter(|e| e.status != 429 && e.method == "GET" && e.path.starts_with("/subscriptions/"))
+        .count() as f64;
+    let bound = (arm_reads - f64::from(reads.capacity)) / reads.refill_per_second;
+    assert!(
+        elapsed.as_secs_f64() >= bound * 0.95,
+        "{elapsed:?} < {bound}s"
+    );
+    for n in 1..=N {
+        let name = FleetCustomer::number(n).name;
+        let id = format!(
+            "/subscriptions/{PROVIDER_SUBSCRIPTION_ID}/resourceGroups/{PROVIDER_RESOURCE_GROUP}/providers/Microsoft.DocumentDB/databaseAccounts/{name}"
+        );
+        assert!(
+            sim.state().resource(&id).is_some(),
+            "{name} has its account"
+        );
+    }
+
+    let mark = sim.log().mark();
+    let again = run().await.unwrap();
+    assert_eq!((again.adopted, again.failed), (N as u64, 0), "{again:#?}");
+    let writes_again = sim
+        .log()
+        .since(mark)
+        .iter()
+        .filter(|e| e.is_effective_write())
+        .count();
+    assert_eq!(writes_again, 0, "a second run writes nothing");
+    println!(
+        "{N} accounts under throttling: {throttled} answers 429, {elapsed:?} of virtual time (bound {bound:.1}s)"
+    );
+}

@@ -25,7 +25,7 @@ pub struct Args {
     concurrency: usize,
 
     /// How many customers onboard at once in phase 2 (each is its own admin in its own tenant).
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = 1000)]
     onboard_concurrency: usize,
 
     /// Turn ARM's and Graph's throttling off.

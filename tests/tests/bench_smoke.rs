@@ -1,0 +1,58 @@
+//! `xtcmk-sim bench` runs end to end with two customers and no latency, and writes the figures
+//! under the documented keys (the figures themselves are measured in the README, not here).
+
+use serde_json::Value;
+
+#[test]
+fn bench_writes_its_figures_under_the_documented_keys() {
+    let dir = tempfile::TempDir::new().unwrap();
+    let out = dir.path().join("bench.json");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_xtcmk-sim"))
+        .args(["bench", "--customers", "2", "--latency-ms", "0", "--out"])
+        .arg(&out)
+        .args(["--bin-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&run.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let written: Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let printed: Value = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(written, printed);
+    for key in [
+        "wallSeconds",
+        "lowerBoundSeconds",
+        "ratio",
+        "requestsPerCustomer",
+        "writesPerCustomer",
+        "peakMemoryMiB",
+        "throttled",
+        "customers",
+        "latencyMs",
+        "concurrency",
+        "onboard",
+        "deploy",
+        "machine",
+        "binaries",
+    ] {
+        assert!(written.get(key).is_some(), "no {key} in {written:#}");
+    }
+    assert_eq!(written["customers"], 2);
+    assert_eq!(written["accountsCreated"], 2);
+    assert_eq!(written["failed"], 0);
+    for phase in ["onboard", "deploy"] {
+        for key in [
+            "wallSeconds",
+            "lowerBoundSeconds",
+            "requests",
+            "writes",
+            "byKind",
+        ] {
+            assert!(written[phase].get(key).is_some(), "no {phase}.{key}");
+        }
+    }
+}
