@@ -43,11 +43,13 @@ pub struct BrokenLink {
     pub hint: Option<String>,
 }
 
-/// Some customers of a batch failed (exit code 1); the summary above names each with its reason.
+/// Some customers of a batch failed (exit code 1) or, none failing, have a broken link (exit
+/// code 3); the summary above names each with its reason.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{failed} of {total} customers failed (each is named above with its reason)")]
+#[error("{} of {total} customers {} (each is named above with its reason)", if *failed > 0 { failed } else { broken }, if *failed > 0 { "failed" } else { "have a broken link" })]
 pub struct BatchFailed {
     pub failed: u64,
+    pub broken: u64,
     pub total: u64,
 }
 
@@ -89,7 +91,11 @@ impl Hint for BrokenLink {
 
 impl Hint for BatchFailed {
     fn hints(&self) -> Vec<String> {
-        vec!["fix what each failed customer's line says, then run the same command again: the customers already done are read, not written again".into()]
+        vec![if self.failed > 0 {
+            "fix what each failed customer's line says, then run the same command again: the customers already done are read, not written again".into()
+        } else {
+            "`xtcmk-provider doctor --handoff FILE` shows one customer's chain link by link".into()
+        }]
     }
 }
 
@@ -209,8 +215,12 @@ pub fn classify(err: &anyhow::Error) -> Class {
     if err.is::<BrokenLink>() || err.chain().any(|c| c.is::<BrokenLink>()) {
         return class(3, "BrokenLink");
     }
-    if err.is::<BatchFailed>() {
-        return class(1, "BatchFailed");
+    if let Some(b) = err.downcast_ref::<BatchFailed>() {
+        return if b.failed > 0 {
+            class(1, "BatchFailed")
+        } else {
+            class(3, "BrokenLink")
+        };
     }
     if err.is::<Interrupted>() || err.chain().any(|c| c.is::<Interrupted>()) {
         return class(130, "Interrupted");

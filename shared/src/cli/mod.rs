@@ -167,7 +167,9 @@ where
             ExitCode::from(3)
         }
         // A batch's summary record is already the last line on stdout.
-        Err(err) if printer.is_json() && err.is::<BatchFailed>() => ExitCode::from(1),
+        Err(err) if printer.is_json() && err.is::<BatchFailed>() => {
+            ExitCode::from(crate::diagnostics::classify(&err).exit_code)
+        }
         Err(err) => ExitCode::from(printer.fail(&err).exit_code),
     }
 }

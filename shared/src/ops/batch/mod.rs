@@ -12,7 +12,7 @@ pub mod manifest;
 pub use manifest::{Needs, Row, Source};
 
 use crate::Cloud;
-use crate::diagnostics::{BatchFailed, BrokenLink, classify, hints};
+use crate::diagnostics::{BatchFailed, classify, hints};
 use crate::output::ErrorReport;
 use crate::report::{Event, Reporter, SharedReporter};
 use futures::StreamExt;
@@ -218,20 +218,11 @@ impl BatchSummary {
 
     /// `Err` unless every customer succeeded: 1 when one failed, else 3 when a link is broken.
     pub fn result(&self) -> anyhow::Result<()> {
-        if self.failed > 0 {
+        if self.failed > 0 || self.broken > 0 {
             return Err(BatchFailed {
                 failed: self.failed,
+                broken: self.broken,
                 total: self.total,
-            }
-            .into());
-        }
-        if self.broken > 0 {
-            return Err(BrokenLink {
-                failed: self.broken as usize,
-                total: self.total as usize,
-                hint: Some(
-                    "the customers marked broken above name their broken link; `xtcmk-provider doctor --handoff FILE` shows one customer's chain".into(),
-                ),
             }
             .into());
         }
