@@ -20,8 +20,9 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
 
-    /// Phase 3's --concurrency (customers deployed at once).
-    #[arg(long, default_value_t = xtcmk::ops::batch::DEFAULT_CONCURRENCY)]
+    /// Phase 3's --concurrency (customers deployed at once): enough that a customer's own
+    /// waits (its account's long-running operation) never leave the subscription's buckets idle.
+    #[arg(long, default_value_t = 64)]
     concurrency: usize,
 
     /// How many customers onboard at once in phase 2 (each is its own admin in its own tenant).
