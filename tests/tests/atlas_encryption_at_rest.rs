@@ -424,6 +424,60 @@ async fn a_closed_firewall_keeps_atlas_out() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_firewall_lets_atlas_in_only_from_its_listed_control_plane_address() {
+    // Atlas is not a trusted service: bypass AzureServices does not help, an IP rule for its
+    // outbound control-plane address does, and disabled public access keeps it out regardless.
+    let (sim, world) = AtlasWorld::start();
+    let atlas = Atlas::owner(&sim);
+    let azure = Azure::customer_admin(&sim);
+    let address = xtcmk_sim::atlas::key_check::CONTROL_PLANE_ADDRESS;
+    let set = |properties: Value| {
+        let azure = &azure;
+        let path = world.vault_id.clone();
+        async move {
+            let a = azure
+                .arm("PATCH", &path, Some(&json!({ "properties": properties })))
+                .await;
+            assert_eq!(a.status, 200, "{}", a.body);
+        }
+    };
+    let failure = |sim: &xtcmk_sim::Sim| {
+        sim.state()
+            .atlas
+            .project(GROUP)
+            .unwrap()
+            .last_key_failure
+            .clone()
+            .unwrap_or_default()
+    };
+    set(json!({ "networkAcls": { "defaultAction": "Deny", "bypass": "AzureServices", "ipRules": [{ "value": "127.0.0.0/8" }] } })).await;
+    atlas
+        .patch_ear(&world.secret_body())
+        .await
+        .assert_atlas_error(400, "AZURE_KEY_VAULT_KEY_NOT_FOUND");
+    let said = failure(&sim);
+    assert!(
+        said.starts_with(
+            "ForbiddenByFirewall: Client address is not authorized and caller is not a trusted service."
+        ),
+        "{said}"
+    );
+    set(json!({ "networkAcls": { "defaultAction": "Deny", "bypass": "None", "ipRules": [{ "value": format!("{address}/32") }] } })).await;
+    assert_eq!(atlas.patch_ear(&world.secret_body()).await.status, 200);
+    set(json!({ "publicNetworkAccess": "Disabled", "networkAcls": { "bypass": "AzureServices" } }))
+        .await;
+    atlas
+        .patch_ear(&world.secret_body())
+        .await
+        .assert_atlas_error(400, "AZURE_KEY_VAULT_KEY_NOT_FOUND");
+    let said = failure(&sim);
+    assert!(
+        said.starts_with("ForbiddenByConnection: Public network access is disabled"),
+        "{said}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cloud_provider_access_registers_atlas_service_principals() {
     let (sim, _world) = AtlasWorld::start();
     let atlas = Atlas::owner(&sim);
