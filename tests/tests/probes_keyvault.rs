@@ -637,10 +637,7 @@ async fn hsm_keys_need_a_premium_vault() {
     w.key(STD, "hsm", hsm.clone()).await.refused(
         400,
         "BadParameter",
-        &[
-            "Key type RSA-HSM is HSM-protected and supported only by premium vaults",
-            STD,
-        ],
+        &["Hardware key operation not allowed on standard vault"],
     );
     let created = w.key(PREMIUM, "hsm", hsm).await;
     created.accepted(200);
