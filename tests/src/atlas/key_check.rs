@@ -234,9 +234,10 @@ pub fn reach(
             )
         }
     };
-    let tenant = state.tenant_by_ref(&tenant_id).ok_or_else(|| {
-        Failure::Credentials(format!("AADSTS90002: tenant {tenant_id} not found"))
-    })?;
+    // Entra finds a tenant by its id or a verified domain only, as the token endpoint does.
+    let tenant = state
+        .tenant_by_entra_ref(&tenant_id)
+        .ok_or_else(|| Failure::Credentials(said(&crate::login::tenant_not_found(&tenant_id))))?;
     let (app, sp) = token::app_in_tenant(state, tenant, &app_id)
         .map_err(|reply| Failure::Credentials(said(&reply)))?;
     match (&settings.access, &role_principal) {
