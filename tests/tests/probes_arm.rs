@@ -719,6 +719,22 @@ async fn a_role_that_does_not_exist_is_refused() {
             "The specified role definition with ID '{missing}' does not exist."
         )],
     );
+    // The twin: a role definition that exists (Reader, built in).
+    w.put(
+        &assignment_path(&rg()),
+        AUTH_API,
+        &w.admin,
+        assignment(
+            &format!(
+                "/providers/Microsoft.Authorization/roleDefinitions/{}",
+                roles::READER
+            ),
+            CUSTOMER_USER_ID,
+            Some("User"),
+        ),
+    )
+    .await
+    .accepted(201);
 }
 
 #[tokio::test]

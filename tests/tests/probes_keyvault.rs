@@ -169,6 +169,18 @@ async fn a_missing_data_plane_version_is_a_bad_parameter() {
             "BadParameter",
             &["The 'api-version' query parameter is required."],
         );
+    // The twin: with the version, the same read of an existing key answers.
+    w.rsa(STD, "present").await;
+    w.p.get(&w.p.vault(STD, "/keys/present"), Some(&w.admin))
+        .await
+        .refused(
+            400,
+            "BadParameter",
+            &["The 'api-version' query parameter is required."],
+        );
+    w.p.get(&w.url(STD, "/keys/present"), Some(&w.admin))
+        .await
+        .accepted(200);
 }
 
 #[tokio::test]
