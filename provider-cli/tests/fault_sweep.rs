@@ -89,7 +89,8 @@ async fn reference(w: &World) -> Reference {
             let polled = entries[j + 1..]
                 .iter()
                 .take_while(|n| !n.is_effective_write())
-                .any(is_poll);
+                // A PUT answered with `Location` may be followed by reading the resource itself.
+                .any(|n| is_poll(n) || (n.method == "GET" && n.path == e.path));
             if e.is_effective_write() && polled && !r.long_running.iter().any(|(_, l)| *l == route)
             {
                 r.long_running.push((i, route));

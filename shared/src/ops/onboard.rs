@@ -9,6 +9,7 @@
 //! file; [`apply`] carries the plan out.
 
 use crate::clients::arm::permissions::{Permission, allows_action, allows_data_action};
+use crate::clients::arm::vaults::Vault;
 use crate::clients::graph::service_principals::ServicePrincipalInfo;
 use crate::consent::{ConsentTenant, admin_consent_url};
 use crate::context::Ctx;
@@ -224,12 +225,8 @@ pub async fn plan(ctx: &Ctx, spec: &OnboardSpec) -> anyhow::Result<OnboardPlan> 
     }
 
     let mut warnings = Vec::new();
-    let found = match ctx.arm.vault(&spec.vault_id()).await? {
-        Some(found) => vault::when_ready(ctx, &spec.vault_id(), found).await?,
-        None => None,
-    };
-    let (vault_found, key_found, model, permissions) = match found {
-        Some(found) => {
+    let (vault_found, key_found, model, permissions) = match find_vault(ctx, spec).await? {
+        VaultRead::Found(found) => {
             let model = vault_model(&found);
             let fixes = check_vault(&ctx.tenant, spec, &found, model)?;
             let permissions = ctx.arm.permissions(&spec.resource_group_id()).await?;
@@ -247,13 +244,12 @@ pub async fn plan(ctx: &Ctx, spec: &OnboardSpec) -> anyhow::Result<OnboardPlan> 
                 warnings.push(w);
             }
             let found = VaultFound::Existing {
-                vault: Box::new(found),
+                vault: found,
                 fixes,
             };
             (found, key, model, permissions)
         }
-        None => {
-            let found = absent_vault(ctx, spec).await?;
+        VaultRead::Absent(found) => {
             let permissions = ctx.arm.permissions(&spec.resource_group_id()).await?;
             check_permissions(spec, &permissions, true, PermissionModel::Rbac)?;
             let key = match found {
@@ -459,6 +455,33 @@ async fn verify_written(ctx: &Ctx, doc: &Handoff) -> anyhow::Result<Vec<Check>> 
         || async { Ok(verify::run(ctx, doc).await?.checks) },
     )
     .await
+}
+
+/// The vault in the resource group, once provisioned; or why it is absent.
+enum VaultRead {
+    Found(Box<Vault>),
+    Absent(VaultFound),
+}
+
+async fn find_vault(ctx: &Ctx, spec: &OnboardSpec) -> anyhow::Result<VaultRead> {
+    let ready = || async {
+        match ctx.arm.vault(&spec.vault_id()).await? {
+            Some(found) => vault::when_ready(ctx, &spec.vault_id(), found).await,
+            None => Ok(None),
+        }
+    };
+    if let Some(found) = ready().await? {
+        return Ok(VaultRead::Found(Box::new(found)));
+    }
+    match absent_vault(ctx, spec).await {
+        Ok(absent) => Ok(VaultRead::Absent(absent)),
+        // A name taken since the first read may be a concurrent run's new vault right here:
+        // adopted like any vault found, instead of refused as someone else's.
+        Err(refused) => match ready().await? {
+            Some(found) => Ok(VaultRead::Found(Box::new(found))),
+            None => Err(refused),
+        },
+    }
 }
 
 /// The vault does not exist: is the name held by a soft-deleted vault, or by someone else?
