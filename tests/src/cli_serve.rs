@@ -202,3 +202,30 @@ fn banner(sim: &Sim, scenario: &Scenario, profile: &std::path::Path) -> String {
     ));
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_parse_as_capacity_slash_rate() {
+        assert_eq!(parse_bucket("5/1"), Ok(BucketLimit::new(5, 1.0)));
+        assert_eq!(parse_bucket(" 250 / 25 "), Ok(BucketLimit::new(250, 25.0)));
+        for bad in ["5", "0/1", "5/0", "5/-1", "x/1", "5/inf"] {
+            let err = parse_bucket(bad).unwrap_err();
+            assert!(
+                err.contains(bad) && err.contains("CAPACITY/REFILL-PER-SECOND"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_banner_names_the_limits_only_when_throttling() {
+        assert_eq!(throttle_line(&ThrottleOptions::default()), "");
+        assert_eq!(
+            throttle_line(&ThrottleOptions::azure()),
+            "throttling:     ARM reads 250/25/s, writes 200/10/s, deletes 200/10/s per subscription; Graph 3500/350/s per app and tenant\n"
+        );
+    }
+}

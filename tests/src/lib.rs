@@ -33,7 +33,8 @@
 //! Other handles: [`Sim::log`] (entries, `writes()`, `reads()`, `mark()`/`since()`, `clear()`,
 //! `count(method, glob)`, `counters()`), [`Sim::faults`] (429 with Retry-After, 5xx, latency,
 //! dropped connections, in sequences or forever), [`Sim::replication`] (new objects invisible
-//! for a while), [`Sim::state`], [`Sim::user_token`]/[`Sim::app_token`] (tokens for direct
+//! for a while), [`Sim::throttle`] (ARM's and Graph's token buckets, off unless
+//! [`SimOptions::throttle`] turns them on; see [`throttle`] and [`virtual_time`]), [`Sim::state`], [`Sim::user_token`]/[`Sim::app_token`] (tokens for direct
 //! calls), [`Sim::env_as_managed_identity`]. The same controls are on the admin endpoint
 //! `https://sim.localhost:PORT/` (see [`admin`]).
 //!

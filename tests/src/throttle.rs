@@ -19,7 +19,7 @@ use std::time::Duration;
 
 /// A token bucket's size and refill rate.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BucketLimit {
     pub capacity: u32,
     pub refill_per_second: f64,
@@ -36,7 +36,7 @@ impl BucketLimit {
 
 /// ARM's per-subscription buckets.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ArmLimits {
     pub reads: BucketLimit,
     pub writes: BucketLimit,
@@ -71,7 +71,7 @@ impl ArmLimits {
 
 /// Which throttles are on. The default is none.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ThrottleOptions {
     pub arm: Option<ArmLimits>,
     pub graph: Option<BucketLimit>,

@@ -234,3 +234,32 @@ async fn off_by_default() {
         .await;
     assert_eq!(answer.header(READS), Some("249"));
 }
+
+#[tokio::test]
+async fn the_admin_endpoint_sets_the_limits_while_running() {
+    let sim = Sim::demo();
+    let p = Probe::new(&sim);
+    let url = format!("{}/throttle", sim.admin_url());
+    let tiny = serde_json::json!({
+        "arm": {
+            "reads": { "capacity": 1, "refillPerSecond": 1 },
+            "writes": { "capacity": 1, "refillPerSecond": 1 },
+            "deletes": { "capacity": 1, "refillPerSecond": 1 }
+        }
+    });
+    p.put(&url, None, tiny.clone()).await.accepted(200);
+    let shown = p.get(&url, None).await;
+    assert_eq!(shown.body["arm"]["writes"]["capacity"], 1);
+    assert_eq!(shown.body["graph"], serde_json::Value::Null);
+    let token = p.user_arm(CUSTOMER, CUSTOMER_ADMIN);
+    let rg = rg_url(&p, CUSTOMER_RESOURCE_GROUP);
+    assert_eq!(p.get(&rg, Some(&token)).await.header(READS), Some("0"));
+    assert_eq!(p.get(&rg, Some(&token)).await.status, 429);
+
+    let bad = p
+        .put(&url, None, serde_json::json!({ "arm": { "reeds": {} } }))
+        .await;
+    assert_eq!(bad.status, 400, "{}", bad.text);
+    p.put(&url, None, serde_json::json!({})).await.accepted(200);
+    assert_eq!(p.get(&rg, Some(&token)).await.header(READS), None);
+}

@@ -42,6 +42,9 @@ pub struct PacingSettings {
     pub reserve: f64,
     /// How long a 429 without `Retry-After` holds its scope.
     pub default_hold: Duration,
+    /// The longest hold, whatever a `Retry-After` says (the stack sets it to the retry
+    /// policy's longest wait, so a hold never outlasts the retry it precedes).
+    pub max_hold: Duration,
 }
 
 impl Default for PacingSettings {
@@ -53,6 +56,7 @@ impl Default for PacingSettings {
             graph_per_second: 350.0,
             reserve: 1.0,
             default_hold: Duration::from_secs(1),
+            max_hold: Duration::from_secs(60),
         }
     }
 }
@@ -211,7 +215,7 @@ impl BucketState {
     /// Takes an answer at `now`: the count the service gave, or a 429's hold, after which the
     /// scope counts from nothing left at the hold's end (so the waiting requests leave one by
     /// one at the rate).
-    pub fn settle(&mut self, now: Duration, answer: Answer, default_hold: Duration) {
+    pub fn settle(&mut self, now: Duration, answer: Answer, hold: &HoldRule) {
         self.pending = self.pending.saturating_sub(1);
         self.answered = true;
         let pending = self.pending as f64;
@@ -228,10 +232,12 @@ impl BucketState {
                     self.slowdown = (self.slowdown + 1).min(MAX_SLOWDOWN);
                 }
                 self.calm = 0;
-                self.hold_until = self.hold_until.max(now + wait.unwrap_or(default_hold));
-                // ARM's Retry-After is when a token is back: none left until then, and the
-                // claims still waiting queue again (see `requeue`).
-                self.tokens = Some(0.0);
+                let wait = wait.unwrap_or(hold.default).min(hold.max);
+                self.hold_until = self.hold_until.max(now + wait);
+                // ARM's Retry-After is when a token is back: one request goes at the hold's end
+                // (the reserve untouched), the others follow at the rate, and the claims still
+                // waiting queue again (see `requeue`).
+                self.tokens = Some(hold.reserve + 1.0);
                 self.at = self.hold_until;
                 self.epoch += 1;
             }
@@ -246,6 +252,27 @@ impl BucketState {
         if self.calm >= RECOVER_AFTER && self.slowdown > 0 {
             self.slowdown -= 1;
             self.calm = 0;
+        }
+    }
+}
+
+/// How a 429 holds its scope.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HoldRule {
+    /// Without `Retry-After`.
+    pub default: Duration,
+    /// The longest.
+    pub max: Duration,
+    /// The tokens pacing keeps back ([`PacingSettings::reserve`]).
+    pub reserve: f64,
+}
+
+impl PacingSettings {
+    fn hold_rule(&self) -> HoldRule {
+        HoldRule {
+            default: self.default_hold,
+            max: self.max_hold,
+            reserve: self.reserve,
         }
     }
 }
@@ -338,7 +365,7 @@ impl Pacer {
         let mut scopes = self.lock();
         let state = scopes.entry(scope.clone()).or_default();
         let first = !state.answered;
-        state.settle(now, answer, self.settings.default_hold);
+        state.settle(now, answer, &self.settings.hold_rule());
         drop(scopes);
         if first {
             self.answered.notify_waiters();
@@ -440,6 +467,12 @@ mod tests {
         Duration::from_secs_f64(s)
     }
 
+    const HOLD: HoldRule = HoldRule {
+        default: Duration::from_secs(1),
+        max: Duration::from_secs(60),
+        reserve: 1.0,
+    };
+
     #[test]
     fn unknown_buckets_do_not_wait() {
         assert_eq!(
@@ -452,7 +485,7 @@ mod tests {
     fn requests_follow_the_refill_rate_once_the_bucket_is_low() {
         let mut s = BucketState::default();
         s.claim(secs(0.0), 2.0);
-        s.settle(secs(0.0), Answer::Remaining(3), Duration::from_secs(1));
+        s.settle(secs(0.0), Answer::Remaining(3), &HOLD);
         assert_eq!((s.tokens, s.ceiling), (Some(3.0), 4.0));
         // Three go at once (reserve 1 keeps one back), then one every half second.
         let mut waits = Vec::new();
@@ -467,7 +500,7 @@ mod tests {
         );
         assert_eq!(s.pending, 5);
         // A later count replaces the estimate, less what is still pending.
-        s.settle(secs(1.0), Answer::Remaining(1), Duration::from_secs(1));
+        s.settle(secs(1.0), Answer::Remaining(1), &HOLD);
         assert_eq!(s.tokens, Some(1.0 - 4.0));
         assert_eq!(decide(&s, secs(1.0), 2.0, 1.0), secs(2.5));
         // The estimate never refills past the largest count seen.
@@ -485,32 +518,38 @@ mod tests {
         s.settle(
             secs(10.0),
             Answer::Throttled(Some(Duration::from_secs(2))),
-            Duration::from_secs(1),
+            &HOLD,
         );
         assert_eq!(s.hold_until, secs(12.0));
-        assert_eq!((s.tokens, s.at, s.slowdown), (Some(0.0), secs(12.0), 1));
-        // Everyone waits out the hold and then the refill at the halved rate (reserve 1 = two
-        // tokens at 5/s): no burst at 12s.
-        assert_eq!(decide(&s, secs(10.0), 10.0, 1.0), secs(2.4));
-        let mut s2 = s.clone();
-        s2.tokens = Some(-30.0);
-        assert!(decide(&s2, secs(10.0), 10.0, 1.0) > secs(8.0));
+        assert_eq!((s.tokens, s.at, s.slowdown), (Some(2.0), secs(12.0), 1));
+        // One request goes when the hold ends; the next one a refill (at the halved rate, 5/s)
+        // later: no burst at 12s.
+        assert_eq!(decide(&s, secs(10.0), 10.0, 1.0), secs(2.0));
+        s.claim(secs(10.0), 10.0);
+        assert_eq!(decide(&s, secs(10.0), 10.0, 1.0), secs(2.2));
+        // A hold never outlasts the longest wait.
+        let mut h = BucketState::default();
+        h.settle(
+            secs(0.0),
+            Answer::Throttled(Some(Duration::from_secs(600))),
+            &HOLD,
+        );
+        assert_eq!(h.hold_until, secs(60.0));
         // Graph: no count, the default hold, then the assumed rate, halved: 2 per second.
         let mut g = BucketState::default();
         g.claim(secs(0.0), 4.0);
         g.claim(secs(0.0), 4.0);
-        g.settle(secs(0.0), Answer::Throttled(None), Duration::from_secs(1));
-        assert_eq!((g.tokens, g.slowdown), (Some(0.0), 1));
-        assert_eq!(decide(&g, secs(0.5), 4.0, 1.0), secs(1.5));
-        assert_eq!(decide(&g, secs(1.0), 4.0, 1.0), secs(1.0));
-        assert_eq!(decide(&g, secs(2.0), 4.0, 1.0), Duration::ZERO);
+        g.settle(secs(0.0), Answer::Throttled(None), &HOLD);
+        assert_eq!((g.tokens, g.slowdown), (Some(2.0), 1));
+        assert_eq!(decide(&g, secs(0.5), 4.0, 1.0), secs(0.5));
+        assert_eq!(decide(&g, secs(1.0), 4.0, 1.0), Duration::ZERO);
         // A second 429 during the hold does not halve again; counts in a row undo the halving.
         g.claim(secs(0.5), 4.0);
-        g.settle(secs(0.5), Answer::Throttled(None), Duration::from_secs(1));
+        g.settle(secs(0.5), Answer::Throttled(None), &HOLD);
         assert_eq!(g.slowdown, 1);
         for _ in 0..RECOVER_AFTER {
             g.claim(secs(9.0), 4.0);
-            g.settle(secs(9.0), Answer::Remaining(100), Duration::from_secs(1));
+            g.settle(secs(9.0), Answer::Remaining(100), &HOLD);
         }
         assert_eq!(g.slowdown, 0);
     }
@@ -535,13 +574,16 @@ mod tests {
         s.settle(
             secs(0.05),
             Answer::Throttled(Some(Duration::from_secs(2))),
-            Duration::from_secs(1),
+            &HoldRule {
+                reserve: 0.0,
+                ..HOLD
+            },
         );
         // Each waking claim queues again behind the hold, one slot apart at the halved rate.
         let again: Vec<Duration> = [0.1, 0.2, 0.3]
             .map(|t| secs(t) + s.requeue(&mut before.clone(), secs(t), 10.0, 0.0))
             .to_vec();
-        let expected = [2.25, 2.45, 2.65].map(secs).to_vec();
+        let expected = [2.05, 2.25, 2.45].map(secs).to_vec();
         for (got, want) in again.iter().zip(&expected) {
             assert!(got.abs_diff(*want) < Duration::from_micros(1), "{again:?}");
         }

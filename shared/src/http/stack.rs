@@ -129,7 +129,11 @@ impl HttpStackBuilder {
             }
         };
         let settings = Arc::new(self.settings);
-        let pacer = Arc::new(Pacer::new(self.pacing, sleeper.clone()));
+        let pacing = PacingSettings {
+            max_hold: self.pacing.max_hold.min(settings.max_delay),
+            ..self.pacing
+        };
+        let pacer = Arc::new(Pacer::new(pacing, sleeper.clone()));
         let mut stack = Inner {
             cloud: self.cloud,
             settings,
