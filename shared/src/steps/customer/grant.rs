@@ -114,13 +114,13 @@ pub async fn assign_role(
 ) -> anyhow::Result<(Outcome, ResourceId)> {
     let name = assignment_name(scope, role, principal).to_string();
     let id = scope.extension("Microsoft.Authorization", "roleAssignments", &name);
-    if let Some(existing) = ctx.arm.role_assignment(scope, &name).await?
-        && existing.grants(principal, role)
-    {
-        return Ok((Outcome::Unchanged, id));
-    }
-    if let Some(other) = same_grant(ctx, scope, role, principal).await? {
-        return Ok((Outcome::Adopted, parse_id(&other.id)?));
+    // One read: the principal's assignments at this scope hold ours (by its name) or another
+    // one of the same role, which is adopted.
+    if let Some(found) = same_grant(ctx, scope, role, principal).await? {
+        if found.name.eq_ignore_ascii_case(&name) {
+            return Ok((Outcome::Unchanged, id));
+        }
+        return Ok((Outcome::Adopted, parse_id(&found.id)?));
     }
     let body = {
         let mut b = role_assignment_body(
