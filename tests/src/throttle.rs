@@ -256,7 +256,7 @@ pub fn retry_after_seconds(wait: Duration) -> u64 {
 
 /// ARM's message for an empty subscription bucket, worded as ARM's token-bucket 429s are quoted
 /// in public bug reports (`SubscriptionRequestsThrottled`, "... after additional tokens are
-/// available. Refer to https://aka.ms/arm-throttling ...").
+/// available. Refer to `https://aka.ms/arm-throttling` ...").
 pub fn arm_message(op: ArmOp, subscription: &str, actor: &str, seconds: u64) -> String {
     format!(
         "Number of '{}' requests for subscription '{subscription}' actor '{actor}' exceeded. Please try again after '{seconds}' seconds after additional tokens are available. Refer to https://aka.ms/arm-throttling for additional information.",
