@@ -236,12 +236,18 @@ impl Throttle {
 
     fn take(&self, key: Key, limit: BucketLimit) -> Verdict {
         let now = self.clock.now();
-        let mut inner = self.lock();
-        inner
+        let verdict = self
+            .lock()
             .1
             .entry(key)
             .or_insert_with(|| Bucket::full(limit, now))
-            .take(limit, now)
+            .take(limit, now);
+        if let Verdict::Throttled { retry_after } = verdict {
+            // The client is told to wait this long (whole seconds, as `Retry-After` says it).
+            let told = Duration::from_secs(retry_after_seconds(retry_after));
+            self.clock.waited_until(now + told);
+        }
+        verdict
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, (ThrottleOptions, HashMap<Key, Bucket>)> {
