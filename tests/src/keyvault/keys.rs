@@ -7,7 +7,8 @@
 //!
 //! Rules kept here:
 //! - HSM-protected key types (`RSA-HSM`, `EC-HSM`) only in premium vaults (Key Vault "About
-//!   keys": standard vaults hold software-protected keys; wording ours);
+//!   keys": standard vaults hold software-protected keys; the service's text, "Hardware key
+//!   operation not allowed on standard vault", Azure/azure-sdk-for-net#6551);
 //! - a key bundle's `recoveryLevel` and `recoverableDays` follow the vault: soft delete with
 //!   90 days is `Recoverable+Purgeable`, fewer days `CustomizedRecoverable+Purgeable`, with purge
 //!   protection `Recoverable` / `CustomizedRecoverable` (`DeletionRecoveryLevel`);
@@ -190,14 +191,11 @@ fn create(call: &Call) -> Reply {
         && call.service == Service::KeyVault
         && vault.body["properties"]["sku"]["name"].as_str() != Some("premium")
     {
+        // The service's text (Azure/azure-sdk-for-net#6551, MicrosoftDocs/azure-docs#63888).
         return error(
             400,
             "BadParameter",
-            &format!(
-                "Key type {} is HSM-protected and supported only by premium vaults; vault '{}' is standard.",
-                params.kty.as_str(),
-                vault.name
-            ),
+            "Hardware key operation not allowed on standard vault",
         );
     }
     if matches!(params.kty, JsonWebKeyType::Oct | JsonWebKeyType::OctHsm)

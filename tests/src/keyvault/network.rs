@@ -1,7 +1,8 @@
 //! A vault's network rules on its data plane (keyvault-mgmt 2026-02-01 `NetworkRuleSet`,
 //! `publicNetworkAccess`; Key Vault "Configure firewalls and virtual networks"):
 //! - `publicNetworkAccess: Disabled` blocks all public traffic; only trusted Azure services
-//!   pass, and only while `networkAcls.bypass` is `AzureServices` (its default) — otherwise 403
+//!   pass ("allowlisted services still bypass", overview-vnet-service-endpoints, "Grant access to
+//!   trusted Azure services"), and only while `networkAcls.bypass` is `AzureServices` (its default) — otherwise 403
 //!   `ForbiddenByConnection`: "Public network access is disabled and request is not from a
 //!   trusted service nor via an approved private link." (microsoft/multimodal-ai#171), or with
 //!   `bypass: None` "Connection is not an approved private link and caller was ignored because
@@ -15,8 +16,8 @@
 //!   (troubleshoot-cmk 1.1).
 //!
 //! Requests that reach the simulator over HTTPS are clients (their address is the TCP peer's).
-//! The simulated Azure services that use a customer's key (Cosmos DB, Atlas) call
-//! [`allows`] with [`Origin::TrustedService`].
+//! Simulated Cosmos DB calls [`allows`] as a trusted service (and is refused outright by disabled
+//! public access, `arm/cosmos/chain.rs`); simulated Atlas as a public client from its address.
 
 use crate::reply::Reply;
 use crate::state::ArmResource;
