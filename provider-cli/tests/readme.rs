@@ -280,11 +280,7 @@ fn walkthrough_runs_as_written() {
         .collect();
     left.sort();
     let named = files_named(&text);
-    let mut expected: Vec<String> = named
-        .iter()
-        .filter(|n| !n.contains('<'))
-        .cloned()
-        .collect();
+    let mut expected: Vec<String> = named.iter().filter(|n| !n.contains('<')).cloned().collect();
     let per_user = named.iter().any(|n| n == "az-<user>");
     let az: Vec<&String> = left.iter().filter(|n| n.starts_with("az-")).collect();
     if per_user {

@@ -8,6 +8,7 @@
 //! elsewhere), the key where the signed-in principal may read it, the grant and the handoff
 //! file; [`apply`] carries the plan out.
 
+use crate::clients::arm::keys::KEY_WRITE;
 use crate::clients::arm::permissions::{Permission, allows_action, allows_data_action};
 use crate::clients::arm::vaults::Vault;
 use crate::clients::graph::service_principals::ServicePrincipalInfo;
@@ -240,6 +241,7 @@ pub async fn plan(ctx: &Ctx, spec: &OnboardSpec) -> anyhow::Result<OnboardPlan> 
                 Err(e) if e.status() == Some(403) => KeyFound::NotReadable,
                 Err(e) => return Err(e.into()),
             };
+            check_key_write(spec, &permissions, &key)?;
             if let Some(w) = vault::location_warning(spec, &found) {
                 warnings.push(w);
             }
@@ -256,6 +258,7 @@ pub async fn plan(ctx: &Ctx, spec: &OnboardSpec) -> anyhow::Result<OnboardPlan> 
                 VaultFound::Absent => KeyFound::Absent,
                 _ => KeyFound::NotReadable,
             };
+            check_key_write(spec, &permissions, &key)?;
             (found, key, PermissionModel::Rbac, permissions)
         }
     };
@@ -536,15 +539,30 @@ async fn absent_vault(ctx: &Ctx, spec: &OnboardSpec) -> anyhow::Result<VaultFoun
     }
 }
 
-/// Key Vault RBAC data actions to read and create keys, held at the resource group or above
-/// (authorization/builtin-roles: Key Vault Administrator, Crypto Officer).
+/// The Key Vault RBAC data action to read keys, held at the resource group or above
+/// (authorization/builtin-roles: Key Vault Administrator, Crypto Officer, Reader). Creating the
+/// key needs none: it goes through Resource Manager ([`KEY_WRITE`]).
 fn inherits_key_access(permissions: &[Permission]) -> bool {
-    [
-        "Microsoft.KeyVault/vaults/keys/read",
-        "Microsoft.KeyVault/vaults/keys/create/action",
-    ]
-    .iter()
-    .all(|a| allows_data_action(permissions, a))
+    allows_data_action(permissions, "Microsoft.KeyVault/vaults/keys/read")
+}
+
+/// Creating the key (Resource Manager's create-if-not-exist) needs `vaults/keys/write`.
+fn check_key_write(
+    spec: &OnboardSpec,
+    permissions: &[Permission],
+    key: &KeyFound,
+) -> Result<(), Refusal> {
+    if matches!(key, KeyFound::Existing(_)) || allows_action(permissions, KEY_WRITE) {
+        return Ok(());
+    }
+    Err(Refusal::new(format!(
+        "you may not create key {} in vault {}: missing {KEY_WRITE}",
+        spec.key, spec.vault
+    ))
+    .hint(format!(
+        "ask for the Owner role (or Key Vault Contributor) on resource group {} in subscription {}, or pass the --key name of an existing key, then re-run",
+        spec.resource_group, spec.subscription
+    )))
 }
 
 /// The signed-in principal must be able to write vaults (when one is created or fixed) and the
