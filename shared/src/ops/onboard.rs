@@ -597,3 +597,56 @@ fn check_permissions(
         spec.resource_group, spec.subscription
     )))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> OnboardSpec {
+        OnboardSpec {
+            app_id: "11111111-1111-1111-1111-111111111111".parse().unwrap(),
+            app_display_name: None,
+            subscription: "22222222-2222-2222-2222-222222222222".parse().unwrap(),
+            resource_group: "rg-keys".into(),
+            location: Location::parse_field("--location", "westeurope").unwrap(),
+            vault: "kv-keys".into(),
+            key: "cmk".into(),
+            target: EncryptionTarget::Cosmos,
+            permission_model: None,
+            scope: GrantScope::Key,
+            key_size: 3072,
+            fix: false,
+            recover: false,
+            via: InstallVia::Graph,
+            consent_url: None,
+            handoff_out: PathBuf::from("handoff.json"),
+        }
+    }
+
+    fn actions(actions: &[&str]) -> Vec<Permission> {
+        vec![Permission {
+            actions: actions.iter().map(|a| a.to_string()).collect(),
+            not_actions: Vec::new(),
+            data_actions: Vec::new(),
+            not_data_actions: Vec::new(),
+        }]
+    }
+
+    #[test]
+    fn creating_the_key_needs_keys_write_before_any_write() {
+        let reader = actions(&["*/read", ROLE_ASSIGNMENT_WRITE]);
+        let refused = check_key_write(&spec(), &reader, &KeyFound::Absent).unwrap_err();
+        assert!(refused.to_string().contains(KEY_WRITE), "{refused}");
+        assert!(check_key_write(&spec(), &reader, &KeyFound::NotReadable).is_err());
+        // Contributor (`*`) and Key Vault Contributor (`Microsoft.KeyVault/*`) may.
+        assert!(check_key_write(&spec(), &actions(&["*"]), &KeyFound::Absent).is_ok());
+        assert!(
+            check_key_write(
+                &spec(),
+                &actions(&["Microsoft.KeyVault/*"]),
+                &KeyFound::Absent
+            )
+            .is_ok()
+        );
+    }
+}
