@@ -208,16 +208,17 @@ pub async fn run(args: Args, global: &GlobalArgs, printer: Arc<Printer>) -> anyh
             ""
         }
     ));
-    for step in &steps {
-        printer.status(format!("  - {}", step.sentence()));
-    }
     if args.dry_run {
+        // The predicted rows say what the plan's sentences would: show each step once.
         for step in &steps {
             printer.report(Event::StepFinished(step.predicted()));
         }
         printer.json(&printer.report_document());
         printer.text("Dry run: nothing was changed. Re-run without --dry-run to apply the plan.");
         return Ok(());
+    }
+    for step in &steps {
+        printer.status(format!("  - {}", step.sentence()));
     }
     if plan.writes() > 0 {
         printer.confirm("Proceed?", args.yes).await?;

@@ -270,13 +270,25 @@ fn dry_run_on_a_new_vault_names_the_crypto_officer_grant_the_real_run_makes() {
     let dry = w.run(&w.onboard_args(&["--dry-run", "--output", "json"]));
     assert_eq!(dry.code, 0, "{}", dry.shown());
     let report: Value = serde_json::from_str(&dry.stdout).expect("stdout is JSON");
+    // The dry run shows each step once, as its predicted row (the plan's sentences are for the
+    // real run's question).
     assert!(
-        dry.stderr
-            .lines()
-            .any(|l| l.starts_with("  - your key access: create")
-                && l.contains(CUSTOMER_ADMIN)
-                && l.contains("Key Vault Crypto Officer on the vault")
-                && l.contains("a new RBAC vault gives no one key access")),
+        !dry.stderr.contains("  - your key access:"),
+        "{}",
+        dry.shown()
+    );
+    let detail = report["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .find(|s| s["step"] == "key-access")
+        .and_then(|s| s["detail"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        detail.contains(CUSTOMER_ADMIN)
+            && detail.contains("Key Vault Crypto Officer on the vault")
+            && detail.contains("a new RBAC vault gives no one key access"),
         "{}",
         dry.shown()
     );
@@ -337,9 +349,9 @@ fn dry_run_on_an_rbac_vault_without_key_access_names_the_crypto_officer_grant() 
     let run = w.run(&w.onboard_args(&["--dry-run"]));
     assert_eq!(run.code, 0, "{}", run.shown());
     assert!(
-        run.stderr
+        run.stdout
             .lines()
-            .any(|l| l.starts_with("  - your key access: create")
+            .any(|l| l.starts_with("  your key access    would-create")
                 && l.contains(&format!(
                     "Key Vault Crypto Officer on the vault for {CUSTOMER_ADMIN}"
                 ))),

@@ -98,7 +98,7 @@ async fn onboard_plans_with_reads_only_then_applies_reporting_each_step() {
     // The vault PUT is long-running: its progress was reported, not printed.
     assert!(
         events.iter().any(
-            |e| matches!(e, Event::Progress(p) if p.operation.contains("vaults/kv-fabrikam-cmk"))
+            |e| matches!(e, Event::Progress(p) if p.operation == "vault kv-fabrikam-cmk to be ready")
         ),
         "{events:#?}"
     );

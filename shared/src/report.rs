@@ -29,7 +29,7 @@ pub enum Event {
 /// A long-running operation's state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Progress {
-    /// What is running, e.g. `PUT …/vaults/kv-cmk`.
+    /// What a person waits for, e.g. `vault kv-cmk to be ready`.
     pub operation: String,
     pub state: String,
     /// Time waited so far (as requested; not slept under `XTCMK_RETRY_TIME_SCALE=0`).

@@ -80,6 +80,10 @@ fn routes() -> Vec<Route> {
             call.sim.replication.clear();
             Reply::empty(204)
         }),
+        Route::get("/throttle", |call| {
+            Reply::ok(json!(call.sim.throttle.options()))
+        }),
+        Route::put("/throttle", set_throttle),
         Route::get("/state", |call| Reply::ok(json!(*call.state()))),
         Route::get("/cosmos", crate::arm::cosmos::admin_view),
         Route::post("/compute", register_compute),
@@ -120,6 +124,18 @@ fn remove_fault(call: &Call) -> Reply {
             "NotFound",
             &format!("no fault rule {}", call.param("id")),
         ),
+    }
+}
+
+/// `PUT /throttle`: new limits (`{"arm":{"reads":{"capacity":5,"refillPerSecond":1},...},
+/// "graph":null}`; `{}` turns throttling off); every bucket starts full.
+fn set_throttle(call: &Call) -> Reply {
+    match json_body::<crate::throttle::ThrottleOptions>(call) {
+        Ok(options) => {
+            call.sim.throttle.set(options);
+            Reply::ok(json!(options))
+        }
+        Err(reply) => reply,
     }
 }
 

@@ -4,6 +4,7 @@ use anyhow::Context;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use xtcmk_sim::scenario::Scenario;
+use xtcmk_sim::throttle::{ArmLimits, BucketLimit, ThrottleOptions};
 use xtcmk_sim::{Sim, SimOptions};
 
 #[derive(Debug, clap::Args)]
@@ -27,6 +28,18 @@ pub struct Args {
     /// No added latency and `Retry-After: 0` on operations (as tests run).
     #[arg(long)]
     zero_delay: bool,
+    /// Throttle as Azure does: ARM's per-subscription token buckets (reads 250, refilled 25/s;
+    /// writes and deletes 200, refilled 10/s) with their remaining-requests headers, and Graph's
+    /// per app and tenant; an empty bucket answers 429 with `Retry-After`.
+    #[arg(long)]
+    throttle: bool,
+    /// ARM's buckets as CAPACITY/REFILL-PER-SECOND for reads, writes and deletes alike (implies
+    /// --throttle), e.g. `--arm-bucket 5/1` to see throttling within seconds.
+    #[arg(long, value_name = "CAPACITY/RATE", value_parser = parse_bucket)]
+    arm_bucket: Option<BucketLimit>,
+    /// Add this many milliseconds to every answer (a fixed network and service latency).
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
     /// Log every request (method, host, path, status; never tokens or bodies).
     #[arg(short, long)]
     verbose: bool,
@@ -52,6 +65,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             zero_delay: args.zero_delay,
             state_file: args.state.clone(),
             dir: args.dir.clone(),
+            throttle: throttle_options(&args),
+            latency: std::time::Duration::from_millis(args.latency_ms),
             ..SimOptions::default()
         },
     )?;
@@ -68,6 +83,51 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn throttle_line(options: &ThrottleOptions) -> String {
+    let Some(arm) = options.arm else {
+        return String::new();
+    };
+    format!(
+        "throttling:     ARM reads {}/{}/s, writes {}/{}/s, deletes {}/{}/s per subscription{}\n",
+        arm.reads.capacity,
+        arm.reads.refill_per_second,
+        arm.writes.capacity,
+        arm.writes.refill_per_second,
+        arm.deletes.capacity,
+        arm.deletes.refill_per_second,
+        options
+            .graph
+            .map(|g| format!(
+                "; Graph {}/{}/s per app and tenant",
+                g.capacity, g.refill_per_second
+            ))
+            .unwrap_or_default()
+    )
+}
+
+fn throttle_options(args: &Args) -> ThrottleOptions {
+    match (args.throttle, args.arm_bucket) {
+        (_, Some(bucket)) => ThrottleOptions {
+            arm: Some(ArmLimits::uniform(bucket)),
+            ..ThrottleOptions::azure()
+        },
+        (true, None) => ThrottleOptions::azure(),
+        (false, None) => ThrottleOptions::default(),
+    }
+}
+
+/// `CAPACITY/RATE`, e.g. `5/1` or `250/25`.
+fn parse_bucket(text: &str) -> Result<BucketLimit, String> {
+    let problem = || format!("`{text}` is not CAPACITY/REFILL-PER-SECOND (e.g. 5/1 or 250/25)");
+    let (capacity, rate) = text.split_once('/').ok_or_else(problem)?;
+    let capacity: u32 = capacity.trim().parse().map_err(|_| problem())?;
+    let rate: f64 = rate.trim().parse().map_err(|_| problem())?;
+    if capacity == 0 || !rate.is_finite() || rate <= 0.0 {
+        return Err(problem());
+    }
+    Ok(BucketLimit::new(capacity, rate))
+}
+
 fn banner(sim: &Sim, scenario: &Scenario, profile: &std::path::Path) -> String {
     let port = sim.port();
     let ca = sim.ca_path().display();
@@ -76,10 +136,11 @@ fn banner(sim: &Sim, scenario: &Scenario, profile: &std::path::Path) -> String {
         "xtcmk-sim listening on https://127.0.0.1:{port} (hosts *.localhost:{port})\n\
          CA certificate: {ca}\n\
          cloud profile:  {profile}\n\
-         admin endpoint: {admin}/ (log, counters, faults)\n\
-         tenants:\n",
+         admin endpoint: {admin}/ (log, counters, faults)\n",
         admin = sim.admin_url()
     );
+    text.push_str(&throttle_line(&sim.throttle().options()));
+    text.push_str("tenants:\n");
     for t in &scenario.tenants {
         text.push_str(&format!(
             "  {:<10} {} ({})\n",
@@ -140,4 +201,31 @@ fn banner(sim: &Sim, scenario: &Scenario, profile: &std::path::Path) -> String {
          \x20 curl --cacert {ca} --resolve login.localhost:{port}:127.0.0.1 https://login.localhost:{port}/{tenant}/v2.0/.well-known/openid-configuration\n"
     ));
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_parse_as_capacity_slash_rate() {
+        assert_eq!(parse_bucket("5/1"), Ok(BucketLimit::new(5, 1.0)));
+        assert_eq!(parse_bucket(" 250 / 25 "), Ok(BucketLimit::new(250, 25.0)));
+        for bad in ["5", "0/1", "5/0", "5/-1", "x/1", "5/inf"] {
+            let err = parse_bucket(bad).unwrap_err();
+            assert!(
+                err.contains(bad) && err.contains("CAPACITY/REFILL-PER-SECOND"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_banner_names_the_limits_only_when_throttling() {
+        assert_eq!(throttle_line(&ThrottleOptions::default()), "");
+        assert_eq!(
+            throttle_line(&ThrottleOptions::azure()),
+            "throttling:     ARM reads 250/25/s, writes 200/10/s, deletes 200/10/s per subscription; Graph 3500/350/s per app and tenant\n"
+        );
+    }
 }

@@ -33,7 +33,8 @@
 //! Other handles: [`Sim::log`] (entries, `writes()`, `reads()`, `mark()`/`since()`, `clear()`,
 //! `count(method, glob)`, `counters()`), [`Sim::faults`] (429 with Retry-After, 5xx, latency,
 //! dropped connections, in sequences or forever), [`Sim::replication`] (new objects invisible
-//! for a while), [`Sim::state`], [`Sim::user_token`]/[`Sim::app_token`] (tokens for direct
+//! for a while), [`Sim::throttle`] (ARM's and Graph's token buckets, off unless
+//! [`SimOptions::throttle`] turns them on; see [`throttle`] and [`virtual_time`]), [`Sim::state`], [`Sim::user_token`]/[`Sim::app_token`] (tokens for direct
 //! calls), [`Sim::env_as_managed_identity`]. The same controls are on the admin endpoint
 //! `https://sim.localhost:PORT/` (see [`admin`]).
 //!
@@ -49,6 +50,7 @@ pub mod atlas;
 pub mod audit;
 pub mod auth;
 pub mod bin_run;
+pub mod clock;
 pub mod contract;
 pub mod faults;
 pub mod graph;
@@ -71,8 +73,10 @@ pub mod service_def;
 pub mod shared;
 pub mod snapshot;
 pub mod state;
+pub mod throttle;
 pub mod tls;
 pub mod tokens;
+pub mod virtual_time;
 
 pub use harness::{LogView, Sim, SimOptions};
 pub use scenario::Scenario;

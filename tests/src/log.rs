@@ -62,6 +62,10 @@ pub struct LoggedRequest {
     /// the answer was lost; `commit then hold`: it was held until a test released it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after_commit: Option<String>,
+    /// When the answer was given, in milliseconds of the simulator's clock (see
+    /// [`crate::SimOptions::clock`]): what requests per second are counted by.
+    #[serde(default)]
+    pub at_ms: u64,
 }
 
 impl LoggedRequest {

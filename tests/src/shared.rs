@@ -2,14 +2,17 @@
 //! replication delays and the simulated clouds' state. It knows nothing of the services; the
 //! server finds them in [`crate::registry`].
 
+use crate::clock::{Clock, SystemClock};
 use crate::faults::Faults;
 use crate::log::RequestLog;
 use crate::replication::Replication;
 use crate::state::State;
+use crate::throttle::{Throttle, ThrottleOptions};
 use crate::tokens::Signer;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 use xtcmk::{AppId, Cloud, TenantId};
 
 /// What every request handler can reach.
@@ -21,6 +24,10 @@ pub struct Shared {
     pub log: RequestLog,
     pub faults: Faults,
     pub replication: Replication,
+    /// ARM's and Graph's token buckets (off unless configured).
+    pub throttle: Throttle,
+    /// Added to every answer (`serve --latency-ms`, [`crate::SimOptions::latency`]).
+    pub latency: Duration,
     pub state_file: Option<PathBuf>,
     state: Mutex<State>,
     /// Managed-identity hosts: `IDENTITY_HEADER` value → the identities (client ids) assigned.
@@ -44,10 +51,24 @@ impl Shared {
             log: RequestLog::default(),
             faults: Faults::default(),
             replication: Replication::new(zero_delay),
+            throttle: Throttle::new(ThrottleOptions::default(), Arc::new(SystemClock::default())),
+            latency: Duration::ZERO,
             state_file,
             state: Mutex::new(state),
             computes: Mutex::default(),
         }
+    }
+
+    /// Throttling with these limits on this clock (buckets start full).
+    pub fn with_throttle(mut self, options: ThrottleOptions, clock: Arc<dyn Clock>) -> Self {
+        self.throttle = Throttle::new(options, clock);
+        self
+    }
+
+    /// A fixed latency added to every answer.
+    pub fn with_latency(mut self, latency: Duration) -> Self {
+        self.latency = latency;
+        self
     }
 
     pub fn state(&self) -> MutexGuard<'_, State> {

@@ -424,6 +424,94 @@ async fn a_closed_firewall_keeps_atlas_out() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_firewall_lets_atlas_in_only_from_its_listed_control_plane_address() {
+    // Atlas is not a trusted service: bypass AzureServices does not help, an IP rule for its
+    // outbound control-plane address does, and disabled public access keeps it out regardless.
+    let (sim, world) = AtlasWorld::start();
+    let atlas = Atlas::owner(&sim);
+    let azure = Azure::customer_admin(&sim);
+    let address = xtcmk_sim::atlas::key_check::CONTROL_PLANE_ADDRESS;
+    let set = |properties: Value| {
+        let azure = &azure;
+        let path = world.vault_id.clone();
+        async move {
+            let a = azure
+                .arm("PATCH", &path, Some(&json!({ "properties": properties })))
+                .await;
+            assert_eq!(a.status, 200, "{}", a.body);
+        }
+    };
+    let failure = |sim: &xtcmk_sim::Sim| {
+        sim.state()
+            .atlas
+            .project(GROUP)
+            .unwrap()
+            .last_key_failure
+            .clone()
+            .unwrap_or_default()
+    };
+    set(json!({ "networkAcls": { "defaultAction": "Deny", "bypass": "AzureServices", "ipRules": [{ "value": "127.0.0.0/8" }] } })).await;
+    atlas
+        .patch_ear(&world.secret_body())
+        .await
+        .assert_atlas_error(400, "AZURE_KEY_VAULT_KEY_NOT_FOUND");
+    let said = failure(&sim);
+    assert!(
+        said.starts_with(
+            "ForbiddenByFirewall: Client address is not authorized and caller is not a trusted service."
+        ),
+        "{said}"
+    );
+    set(json!({ "networkAcls": { "defaultAction": "Deny", "bypass": "None", "ipRules": [{ "value": format!("{address}/32") }] } })).await;
+    assert_eq!(atlas.patch_ear(&world.secret_body()).await.status, 200);
+    set(json!({ "publicNetworkAccess": "Disabled", "networkAcls": { "bypass": "AzureServices" } }))
+        .await;
+    atlas
+        .patch_ear(&world.secret_body())
+        .await
+        .assert_atlas_error(400, "AZURE_KEY_VAULT_KEY_NOT_FOUND");
+    let said = failure(&sim);
+    assert!(
+        said.starts_with("ForbiddenByConnection: Public network access is disabled"),
+        "{said}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn atlas_signs_in_to_a_tenant_entra_knows_by_id_only() {
+    // Entra resolves a tenant by its id or a verified domain (AADSTS90002 otherwise); the
+    // simulator's own handle for a tenant is no name Entra knows, even when it looks like a GUID.
+    let (sim, world) = AtlasWorld::start();
+    let atlas = Atlas::owner(&sim);
+    let handle = "30000000-0000-4000-8000-00000000a11a";
+    sim.state()
+        .tenants
+        .iter_mut()
+        .find(|t| t.id.to_string() == CUSTOMER_TENANT_ID)
+        .unwrap()
+        .alias = handle.into();
+    for tenant in [handle, "30000000-0000-4000-8000-00000000beef"] {
+        let a = atlas
+            .patch_ear(&with(world.secret_body(), "tenantID", json!(tenant)))
+            .await;
+        a.assert_atlas_error(400, "INVALID_AZURE_CREDENTIALS");
+        let failure = sim
+            .state()
+            .atlas
+            .project(GROUP)
+            .unwrap()
+            .last_key_failure
+            .clone()
+            .unwrap_or_default();
+        assert!(
+            failure.contains(&format!("AADSTS90002: Tenant '{tenant}' not found.")),
+            "{failure}"
+        );
+    }
+    assert_eq!(atlas.patch_ear(&world.secret_body()).await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cloud_provider_access_registers_atlas_service_principals() {
     let (sim, _world) = AtlasWorld::start();
     let atlas = Atlas::owner(&sim);

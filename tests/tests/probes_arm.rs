@@ -287,6 +287,28 @@ async fn cosmos_db_accounts_take_the_documentdb_versions() {
     }
 }
 
+#[tokio::test]
+async fn the_cosmos_db_name_check_takes_the_documentdb_versions() {
+    // databaseAccountNames is a Microsoft.DocumentDB type like databaseAccounts (CheckNameExists in
+    // cosmos-db.json): a version the provider lacks, or none, is refused before the check. A HEAD
+    // answer has no body, so the status is what a client sees.
+    let sim = sim();
+    let w = W::new(&sim);
+    let path = "/providers/Microsoft.DocumentDB/databaseAccountNames/free-name";
+    let head = |url: String| {
+        let w = &w;
+        async move { w.p.send("HEAD", &url, Some(&w.admin), None).await }
+    };
+    for refused in ["1999-01-01", "2021-11-15"] {
+        let answer = head(w.url(path, refused)).await;
+        assert_eq!(answer.status, 400, "{refused}");
+    }
+    assert_eq!(head(w.p.arm(path)).await.status, 400, "no api-version");
+    for version in ["2022-05-15", "2026-03-15", "2026-07-15"] {
+        assert_eq!(head(w.url(path, version)).await.status, 404, "{version}");
+    }
+}
+
 // ---- authorization ------------------------------------------------------------------------------
 
 #[tokio::test]
@@ -697,6 +719,22 @@ async fn a_role_that_does_not_exist_is_refused() {
             "The specified role definition with ID '{missing}' does not exist."
         )],
     );
+    // The twin: a role definition that exists (Reader, built in).
+    w.put(
+        &assignment_path(&rg()),
+        AUTH_API,
+        &w.admin,
+        assignment(
+            &format!(
+                "/providers/Microsoft.Authorization/roleDefinitions/{}",
+                roles::READER
+            ),
+            CUSTOMER_USER_ID,
+            Some("User"),
+        ),
+    )
+    .await
+    .accepted(201);
 }
 
 #[tokio::test]
@@ -1537,7 +1575,7 @@ async fn hsm_keys_need_a_premium_vault_through_resource_manager_too() {
         hsm.clone(),
     )
     .await
-    .refused(400, "BadParameter", &["premium"]);
+    .refused(400, "BadParameter", &["Hardware key operation not allowed"]);
     let mut body = vault_body(LOCATION);
     body["properties"]["sku"]["name"] = json!("premium");
     w.put(&vault("kv-arm-prem"), KV_API, &w.admin, body)

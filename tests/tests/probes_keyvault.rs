@@ -7,9 +7,9 @@ use base64::Engine;
 use serde_json::{Value, json};
 use xtcmk_sim::arm::{role_assignments, role_definitions};
 use xtcmk_sim::harness::probe::{Answer, Probe};
-use xtcmk_sim::keyvault::network::{self, Blocked, Origin};
 use xtcmk_sim::routes::Kind;
 use xtcmk_sim::scenario::VaultSpec;
+use xtcmk_sim::scenario::cross_tenant::{CmkWorld, KEY, VAULT};
 use xtcmk_sim::scenario::demo::*;
 use xtcmk_sim::{Scenario, Sim};
 
@@ -169,6 +169,18 @@ async fn a_missing_data_plane_version_is_a_bad_parameter() {
             "BadParameter",
             &["The 'api-version' query parameter is required."],
         );
+    // The twin: with the version, the same read of an existing key answers.
+    w.rsa(STD, "present").await;
+    w.p.get(&w.p.vault(STD, "/keys/present"), Some(&w.admin))
+        .await
+        .refused(
+            400,
+            "BadParameter",
+            &["The 'api-version' query parameter is required."],
+        );
+    w.p.get(&w.url(STD, "/keys/present"), Some(&w.admin))
+        .await
+        .accepted(200);
 }
 
 #[tokio::test]
@@ -256,31 +268,109 @@ async fn public_access_disabled_refuses_every_public_client() {
         .refused(404, "KeyNotFound", &["was not found"]);
 }
 
-#[tokio::test]
-async fn trusted_services_pass_only_with_the_azure_services_bypass() {
-    let sim = sim();
-    let w = W::new(&sim);
-    let cosmos = Origin::TrustedService("Microsoft.DocumentDB");
-    let body = |sim: &Sim| sim.state().vault(STD).unwrap().body.clone();
-    w.patch_vault(
-        STD,
+/// Creates a Cosmos DB account on the world's key, raw through ARM as the provider's admin.
+async fn create_account(p: &Probe<'_>, world: &CmkWorld, name: &str) -> Answer {
+    let token = p.user_arm(PROVIDER, PROVIDER_ADMIN);
+    p.put(
+        &p.arm(&format!(
+            "{}?api-version=2026-07-15",
+            world.account_path(name)
+        )),
+        Some(&token),
+        world.account_body(),
+    )
+    .await
+}
+
+/// Sets the world's vault's network properties, raw through ARM as the customer's admin.
+async fn set_network(p: &Probe<'_>, world: &CmkWorld, properties: Value) {
+    let token = p.user_arm(CUSTOMER, CUSTOMER_ADMIN);
+    p.patch(
+        &p.arm(&format!("{}?api-version=2026-02-01", world.vault_id)),
+        Some(&token),
+        json!({ "properties": properties }),
+    )
+    .await
+    .accepted(200);
+}
+
+/// Cosmos DB's 403 on create: its own top-level code, Key Vault's refusal inside the message.
+#[track_caller]
+fn refused_by_the_vault(answer: &Answer, inner: &str, why: &str) {
+    assert_eq!(
+        (answer.status, answer.body["code"].as_str()),
+        (403, Some("Forbidden")),
+        "{}",
+        answer.text
+    );
+    let message = answer.body["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("Database account creation failed.")
+            && message.contains(inner)
+            && message.contains(why),
+        "{message}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cosmos_db_passes_a_firewall_only_with_the_azure_services_bypass() {
+    // Cosmos DB is a trusted service (how-to-setup-customer-managed-keys); the bypass decides.
+    let (sim, world) = tokio::task::spawn_blocking(CmkWorld::start).await.unwrap();
+    let p = Probe::new(&sim);
+    set_network(
+        &p,
+        &world,
         json!({ "networkAcls": { "defaultAction": "Deny", "bypass": "None" } }),
     )
     .await;
-    assert_eq!(
-        network::allows(&body(&sim), &cosmos),
-        Err(Blocked::Firewall)
+    refused_by_the_vault(
+        &create_account(&p, &world, "fw-none").await,
+        "ForbiddenByFirewall",
+        "caller was ignored because bypass is set to None",
     );
-    w.patch_vault(
-        STD,
+    set_network(
+        &p,
+        &world,
         json!({ "networkAcls": { "defaultAction": "Deny", "bypass": "AzureServices" } }),
     )
     .await;
-    assert_eq!(network::allows(&body(&sim), &cosmos), Ok(()));
-    // ...and a public client is still refused.
-    w.p.get(&w.url(STD, "/keys/any"), Some(&w.admin))
+    create_account(&p, &world, "fw-trusted").await.accepted(200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cosmos_db_passes_disabled_public_access_only_with_the_azure_services_bypass() {
+    // overview-vnet-service-endpoints: with publicNetworkAccess Disabled "allowlisted services
+    // still bypass"; without the bypass Key Vault refuses the connection.
+    let (sim, world) = tokio::task::spawn_blocking(CmkWorld::start).await.unwrap();
+    let p = Probe::new(&sim);
+    set_network(
+        &p,
+        &world,
+        json!({ "publicNetworkAccess": "Disabled", "networkAcls": { "defaultAction": "Deny", "bypass": "None" } }),
+    )
+    .await;
+    refused_by_the_vault(
+        &create_account(&p, &world, "closed-none").await,
+        "ForbiddenByConnection",
+        "bypass is not set to 'AzureServices' and PublicNetworkAccess is set to 'Disabled'",
+    );
+    set_network(
+        &p,
+        &world,
+        json!({ "publicNetworkAccess": "Disabled", "networkAcls": { "defaultAction": "Deny", "bypass": "AzureServices" } }),
+    )
+    .await;
+    create_account(&p, &world, "closed-trusted")
         .await
-        .refused(403, "Forbidden", &["Client address is not authorized"]);
+        .accepted(200);
+    // ...while a public client is still refused.
+    let token = p.user_vault(CUSTOMER, CUSTOMER_ADMIN);
+    p.get(
+        &p.vault(VAULT, &format!("/keys/{KEY}?api-version={API}")),
+        Some(&token),
+    )
+    .await
+    .refused(403, "Forbidden", &["Public network access is disabled"]);
 }
 
 // ---- rotation ---------------------------------------------------------------------------------
@@ -559,10 +649,7 @@ async fn hsm_keys_need_a_premium_vault() {
     w.key(STD, "hsm", hsm.clone()).await.refused(
         400,
         "BadParameter",
-        &[
-            "Key type RSA-HSM is HSM-protected and supported only by premium vaults",
-            STD,
-        ],
+        &["Hardware key operation not allowed on standard vault"],
     );
     let created = w.key(PREMIUM, "hsm", hsm).await;
     created.accepted(200);

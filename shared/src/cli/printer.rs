@@ -140,7 +140,7 @@ pub fn wait_line(w: &Wait) -> String {
 /// The line a long-running operation's state is shown as.
 pub fn progress_line(p: &Progress) -> String {
     format!(
-        "waiting for {}: {} ({} of at most {})",
+        "waiting for {}: {} ({} of at most {}); Ctrl-C is safe, re-run the same command later",
         p.operation,
         p.state,
         clock(p.elapsed),

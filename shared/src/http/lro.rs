@@ -95,14 +95,7 @@ struct Tracker<'a> {
 
 impl<'a> Tracker<'a> {
     fn new(client: &'a ServiceClient, method: Method, url: Url) -> Self {
-        let segments: Vec<&str> = url
-            .path()
-            .trim_end_matches('/')
-            .rsplit('/')
-            .take(3)
-            .collect();
-        let tail: Vec<&str> = segments.into_iter().rev().collect();
-        let label = format!("{method} …/{}", tail.join("/"));
+        let label = operation_label(&method, url.path());
         Self {
             client,
             method,
@@ -360,5 +353,60 @@ mod tests {
             Some(OperationState::Succeeded)
         );
         assert_eq!(provisioning_state(&serde_json::json!({"name": "x"})), None);
+    }
+}
+
+/// What a person waits for, from the request: `vault kv-cmk to be ready` for a PUT of
+/// `…/Microsoft.KeyVault/vaults/kv-cmk`.
+fn operation_label(method: &Method, path: &str) -> String {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let mut tail = segments.iter().rev();
+    let (name, kind, action) = if matches!(method, Method::Post) {
+        let action = tail.next().copied().unwrap_or_default();
+        (tail.next(), tail.next(), Some(action))
+    } else {
+        (tail.next(), tail.next(), None)
+    };
+    let thing = match kind.copied().unwrap_or_default() {
+        "vaults" => "vault",
+        "databaseAccounts" => "Cosmos DB account",
+        "userAssignedIdentities" => "managed identity",
+        "deployments" => "deployment",
+        "privateEndpointConnections" => "private endpoint connection",
+        "resourcegroups" | "resourceGroups" => "resource group",
+        other => other,
+    };
+    let name = name.copied().unwrap_or_default();
+    match (action, method) {
+        (Some(action), _) => format!("{action} on {thing} {name}"),
+        (None, Method::Delete) => format!("{thing} {name} to be deleted"),
+        _ => format!("{thing} {name} to be ready"),
+    }
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::*;
+
+    #[test]
+    fn labels_name_the_resource_a_person_waits_for() {
+        let vault = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-cmk";
+        assert_eq!(
+            operation_label(&Method::Put, vault),
+            "vault kv-cmk to be ready"
+        );
+        assert_eq!(
+            operation_label(&Method::Delete, vault),
+            "vault kv-cmk to be deleted"
+        );
+        let account = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.DocumentDB/databaseAccounts/orders/";
+        assert_eq!(
+            operation_label(&Method::Patch, account),
+            "Cosmos DB account orders to be ready"
+        );
+        assert_eq!(
+            operation_label(&Method::Post, &format!("{account}regenerateKey")),
+            "regenerateKey on Cosmos DB account orders"
+        );
     }
 }

@@ -15,6 +15,7 @@ pub mod error;
 pub mod federation;
 pub mod hints;
 pub mod lro;
+pub mod pacing;
 pub mod redact;
 pub mod retry;
 pub mod stack;
@@ -27,5 +28,6 @@ pub use error::{
     AuthError, HttpError, OperationTimeout, RequestError, Service, ServiceError, TransportError,
 };
 pub use lro::OperationState;
+pub use pacing::{Pacer, PacingSettings};
 pub use retry::{RetrySettings, ScaledSleeper, Sleeper};
 pub use stack::{Audience, HttpStack, HttpStackBuilder, StaticTokenCredential};

@@ -189,6 +189,18 @@ pub fn retry_after(headers: &Headers, now: OffsetDateTime) -> Option<Duration> {
 pub trait Sleeper: Send + Sync + fmt::Debug {
     /// Waits for `requested` (the unscaled wait a server or the backoff asked for).
     async fn sleep(&self, requested: Duration);
+
+    /// The time on this sleeper's timeline (what pacing measures holds and refills by): waits
+    /// that were not slept still count as passed, so a hold ends when its wait "ended".
+    fn now(&self) -> Duration {
+        epoch().elapsed()
+    }
+}
+
+/// The process's start on the monotonic clock.
+fn epoch() -> std::time::Instant {
+    static EPOCH: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    *EPOCH.get_or_init(std::time::Instant::now)
 }
 
 /// Sleeps the requested time multiplied by a scale (0 = no sleep) and records every request.
@@ -196,6 +208,8 @@ pub trait Sleeper: Send + Sync + fmt::Debug {
 pub struct ScaledSleeper {
     scale: f64,
     requested: Mutex<Vec<Duration>>,
+    /// Requested time not slept (scale below 1), added to the real clock by `now`.
+    skipped: Mutex<Duration>,
 }
 
 impl ScaledSleeper {
@@ -207,6 +221,7 @@ impl ScaledSleeper {
                 0.0
             },
             requested: Mutex::new(Vec::new()),
+            skipped: Mutex::new(Duration::ZERO),
         }
     }
 
@@ -222,10 +237,18 @@ impl Sleeper for ScaledSleeper {
         if let Ok(mut v) = self.requested.lock() {
             v.push(requested);
         }
+        let real = requested.mul_f64(self.scale.min(1.0));
+        if let Ok(mut skipped) = self.skipped.lock() {
+            *skipped += requested.saturating_sub(real);
+        }
         let real = requested.mul_f64(self.scale);
         if !real.is_zero() {
             tokio::time::sleep(real).await;
         }
+    }
+
+    fn now(&self) -> Duration {
+        epoch().elapsed() + self.skipped.lock().map(|s| *s).unwrap_or_default()
     }
 }
 

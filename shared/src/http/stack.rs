@@ -6,6 +6,7 @@ use super::auth::{AuthMethod, AuthSource, Credentials};
 use super::call::ServiceClient;
 use super::claims::TokenClaims;
 use super::error::{AuthContext, HttpError, Service};
+use super::pacing::{Pacer, PacingPolicy, PacingSettings};
 use super::retry::{RetryPolicy, RetrySettings, ScaledSleeper, Sleeper};
 use super::transport;
 use crate::clients::arm::ArmClient;
@@ -56,6 +57,7 @@ pub struct HttpStackBuilder {
     cloud: Cloud,
     auth: AuthMethod,
     settings: RetrySettings,
+    pacing: PacingSettings,
     sleeper: Option<Arc<dyn Sleeper>>,
     http_client: Option<Arc<dyn HttpClient>>,
     credential: Option<(String, Arc<dyn TokenCredential>)>,
@@ -75,7 +77,13 @@ impl HttpStackBuilder {
         self
     }
 
-    /// Replaces the default [`ScaledSleeper`].
+    /// What pacing assumes about ARM's buckets (default: Azure's refill rates).
+    pub fn pacing(mut self, settings: PacingSettings) -> Self {
+        self.pacing = settings;
+        self
+    }
+
+    /// Replaces the default [`ScaledSleeper`] (its clock is also what pacing measures by).
     pub fn sleeper(mut self, sleeper: Arc<dyn Sleeper>) -> Self {
         self.sleeper = Some(sleeper);
         self
@@ -121,9 +129,15 @@ impl HttpStackBuilder {
             }
         };
         let settings = Arc::new(self.settings);
+        let pacing = PacingSettings {
+            max_hold: self.pacing.max_hold.min(settings.max_delay),
+            ..self.pacing
+        };
+        let pacer = Arc::new(Pacer::new(pacing, sleeper.clone()));
         let mut stack = Inner {
             cloud: self.cloud,
             settings,
+            pacer,
             sleeper,
             recorder,
             transport,
@@ -131,7 +145,7 @@ impl HttpStackBuilder {
             clients: Mutex::new(HashMap::new()),
             vaults: Mutex::new(HashMap::new()),
         };
-        let login_options = stack.client_options(Service::Login);
+        let login_options = stack.client_options(Service::Login, None);
         stack.credentials = Some(Credentials::new(source, stack.cloud.clone(), login_options));
         Ok(HttpStack {
             inner: Arc::new(stack),
@@ -168,6 +182,8 @@ impl Policy for UserAgentPrefix {
 struct Inner {
     cloud: Cloud,
     settings: Arc<RetrySettings>,
+    /// Paces ARM subscriptions and Graph tenants across every pipeline of this stack.
+    pacer: Arc<Pacer>,
     sleeper: Arc<dyn Sleeper>,
     recorder: Arc<ScaledSleeper>,
     transport: Transport,
@@ -191,13 +207,17 @@ impl Inner {
         custom.into()
     }
 
-    fn client_options(&self, service: Service) -> ClientOptions {
+    /// `tenant`: whose Graph this pipeline reaches (Graph is paced per tenant).
+    fn client_options(&self, service: Service, tenant: Option<String>) -> ClientOptions {
         let retry: Arc<dyn Policy> = Arc::new(RetryPolicy::new(
             service,
             (*self.settings).clone(),
             self.sleeper.clone(),
         ));
-        let mut per_call: Vec<Arc<dyn Policy>> = vec![retry, Arc::new(UserAgentPrefix)];
+        // After the retry policy, so every attempt is paced (and a retry waits out a 429's hold).
+        let pacing: Arc<dyn Policy> =
+            Arc::new(PacingPolicy::new(self.pacer.clone(), service, tenant));
+        let mut per_call: Vec<Arc<dyn Policy>> = vec![retry, pacing, Arc::new(UserAgentPrefix)];
         if service == Service::Login {
             per_call.insert(0, Arc::new(super::auth::TokenErrorPolicy));
         }
@@ -215,6 +235,7 @@ impl Inner {
                     "client-request-id",
                     "x-ms-ratelimit-remaining-subscription-writes",
                     "x-ms-ratelimit-remaining-subscription-reads",
+                    "x-ms-ratelimit-remaining-subscription-deletes",
                     "consistencylevel",
                     "prefer",
                 ]
@@ -252,6 +273,7 @@ impl HttpStack {
             cloud,
             auth: AuthMethod::Auto,
             settings: RetrySettings::default(),
+            pacing: PacingSettings::default(),
             sleeper: None,
             http_client: None,
             credential: None,
@@ -297,7 +319,12 @@ impl HttpStack {
     /// Client options for a pipeline of `service`: shared transport, our retry policy (and
     /// `RetryOptions::none()`), the cloud's authority host, `xtcmk/<version>` user agent.
     pub fn client_options(&self, service: Service) -> ClientOptions {
-        self.inner.client_options(service)
+        self.inner.client_options(service, None)
+    }
+
+    /// The pacer every pipeline of this stack shares (see [`super::pacing`]).
+    pub fn pacer(&self) -> &Arc<Pacer> {
+        &self.inner.pacer
     }
 
     /// A pipeline of `service` at `base` with `per_try` policies (authentication) after the retry.
@@ -308,10 +335,11 @@ impl HttpStack {
         per_try: Vec<Arc<dyn Policy>>,
         auth: Option<AuthContext>,
     ) -> ServiceClient {
+        let tenant = auth.as_ref().and_then(|a| a.tenant.clone());
         let pipeline = Pipeline::new(
             Some("xtcmk"),
             Some(env!("CARGO_PKG_VERSION")),
-            self.client_options(service),
+            self.inner.client_options(service, tenant),
             Vec::new(),
             per_try,
             None,

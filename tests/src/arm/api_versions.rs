@@ -322,6 +322,14 @@ pub const TABLE: &[Entry] = &[
         COSMOS_DB,
         Refusal::Provider,
     ),
+    // The global name check (`HEAD /providers/Microsoft.DocumentDB/databaseAccountNames/{name}`,
+    // `DatabaseAccounts_CheckNameExists` in every cosmos-db.json version, specs/cosmosdb).
+    entry(
+        "Microsoft.DocumentDB",
+        "databaseAccountNames",
+        COSMOS_DB,
+        Refusal::Provider,
+    ),
 ];
 
 const fn entry(
@@ -428,7 +436,13 @@ pub fn accepts(entry: &Entry, version: &str) -> bool {
 /// `location` is the region the request is routed to (the resource group's, or `global`).
 pub fn check(path: &str, version: &str, location: &str) -> Option<Reply> {
     let (namespace, kind) = resource_type(path)?;
-    let entry = lookup(&namespace, &kind)?;
+    refusal(&namespace, &kind, version, location)
+}
+
+/// The refusal of `version` for a namespace and type path, or `None` when the table accepts it
+/// or holds no line for the type.
+pub fn refusal(namespace: &str, kind: &str, version: &str, location: &str) -> Option<Reply> {
+    let entry = lookup(namespace, kind)?;
     if accepts(entry, version) {
         return None;
     }
@@ -525,5 +539,10 @@ mod tests {
         );
         assert_eq!(ra["error"]["code"], "InvalidResourceType");
         assert!(check("/subscriptions/s/resourcegroups/rg/providers/Microsoft.DocumentDB/databaseAccounts/a", "2022-05-15", "westeurope").is_none());
+        let names = "/providers/Microsoft.DocumentDB/databaseAccountNames/a";
+        assert!(check(names, "2026-07-15", "global").is_none());
+        let refused = body(check(names, "1999-01-01", "global").unwrap());
+        assert_eq!(refused["error"]["code"], "NoRegisteredProviderFound");
+        assert!(refused["error"]["message"].as_str().unwrap().starts_with("No registered resource provider found for location 'global' and API version '1999-01-01' for type 'databaseAccountNames'."));
     }
 }

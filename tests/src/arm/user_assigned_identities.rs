@@ -241,7 +241,7 @@ fn put(call: &Call) -> Reply {
     let mut state = call.state();
     if let Some(existing) = state.resource_mut(&id) {
         let current = existing.body["location"].as_str().unwrap_or_default();
-        // A tracked resource's location is fixed (ARM: InvalidResourceLocation; wording ours).
+        // A tracked resource's location is fixed (ARM's code and text, fortinetsolutions/Azure-Templates#8).
         if !current.eq_ignore_ascii_case(&location) {
             return error(
                 400,

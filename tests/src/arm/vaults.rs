@@ -676,6 +676,8 @@ fn invalid_name_message(name: &str) -> String {
     )
 }
 
+/// Purge protection never goes back to false, and an explicit false is refused (the service's code
+/// and text, Azure/azure-rest-api-specs#18106, Azure/ai-hub#241).
 fn purge_protection_false() -> Reply {
     error(
         400,
@@ -798,8 +800,8 @@ fn purge_protection_without_soft_delete() -> Reply {
     )
 }
 
-/// A tracked resource keeps its location (ARM's `InvalidResourceLocation`, the text ARM sends
-/// for a PUT that would move an existing resource).
+/// A tracked resource keeps its location (ARM's code and text for a PUT that would move it,
+/// fortinetsolutions/Azure-Templates#8, MicrosoftDocs/azure-docs#70422).
 fn location_fixed(name: &str, rg: &str, current: &str, wanted: &str) -> Reply {
     error(
         400,
@@ -906,7 +908,9 @@ fn put(call: &Call) -> Reply {
         if deleted.subscription != sub || !deleted.resource_group.eq_ignore_ascii_case(&rg) {
             return error(409, "VaultAlreadyExists", &name_in_use(&name));
         }
-        // A deleted vault comes back where it was (Key Vault recovery; wording ours).
+        // A deleted vault comes back where it was (soft-delete overview, "Key vault recovery": its
+        // proxy resource is "available in the same location as the deleted key vault"; the service's
+        // text is not published, wording ours).
         if !deleted.location.eq_ignore_ascii_case(&location) {
             return bad_request(&format!(
                 "The vault '{name}' was deleted in location '{}' and can be recovered only into that location, not '{location}'.",

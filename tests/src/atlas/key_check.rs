@@ -9,16 +9,19 @@
 //! `keys/encrypt/action`, `keys/decrypt/action` data actions (RBAC); "the Key Vault resource group
 //! must match" the one named (the simulator finds the vault there without modelling the ARM read
 //! Atlas makes); Atlas is not one of Azure's trusted services, so a vault that denies public
-//! traffic is reachable only over an approved private endpoint.
+//! traffic is reachable only from Atlas's listed addresses or over an approved private endpoint.
 
 use crate::graph::passwords::{SecretProblem, check_secret};
 use crate::keyvault::KeyPermission;
 use crate::keyvault::crypto::{KeyProblem, usable_version};
+use crate::keyvault::network;
 use crate::login::{issue, token};
 use crate::shared::Shared;
 use crate::state::atlas::AtlasProject;
 use crate::state::{ArmResource, State};
+use crate::tokens::Claims;
 use serde_json::Value;
+use std::net::{IpAddr, Ipv4Addr};
 use xtcmk::Cloud;
 
 /// How Atlas signs in to the key's tenant.
@@ -170,23 +173,30 @@ fn private_link_up(state: &State, project: &AtlasProject) -> bool {
     })
 }
 
-/// The vault's network rules for a caller that is neither a trusted service nor on an approved
-/// private link: public access must be on and the firewall must allow by default.
-fn firewall(vault: &ArmResource) -> Result<(), Failure> {
-    let props = &vault.body["properties"];
-    let public_disabled = props["publicNetworkAccess"]
-        .as_str()
-        .is_some_and(|p| p.eq_ignore_ascii_case("Disabled"));
-    let deny = props["networkAcls"]["defaultAction"]
-        .as_str()
-        .is_some_and(|a| a.eq_ignore_ascii_case("Deny"));
-    if public_disabled || deny {
-        return Err(Failure::Key(format!(
-            "ForbiddenByFirewall: the vault {} does not accept public traffic and Atlas has no approved private endpoint to it",
-            vault.name
-        )));
-    }
-    Ok(())
+/// The address Atlas's control plane calls Key Vault from: Atlas is not a trusted Azure service, so
+/// a firewall must list its outbound control-plane addresses (MongoDB, "What inbound and outbound IP
+/// addresses are required for encryption at rest using CMK": us-east-1 outbound 3.212.79.116/32).
+pub const CONTROL_PLANE_ADDRESS: Ipv4Addr = Ipv4Addr::new(3, 212, 79, 116);
+
+/// Key Vault's network rules for Atlas off a private link: a public client at its control-plane
+/// address, refused as Key Vault refuses any client (`ForbiddenByFirewall`/`ForbiddenByConnection`).
+fn firewall(vault: &ArmResource, claims: &Claims) -> Result<(), Failure> {
+    let origin = network::Origin::Client(IpAddr::V4(CONTROL_PLANE_ADDRESS));
+    let Err(blocked) = network::allows(&vault.body, &origin) else {
+        return Ok(());
+    };
+    let caller = format!(
+        "appid={};oid={};iss={}",
+        claims.appid.as_deref().unwrap_or_default(),
+        claims.oid.as_deref().unwrap_or_default(),
+        claims.iss
+    );
+    let reply = network::refusal(vault, blocked, &origin, &caller);
+    let inner = match blocked {
+        network::Blocked::Connection => "ForbiddenByConnection",
+        network::Blocked::Firewall => "ForbiddenByFirewall",
+    };
+    Err(Failure::Key(format!("{inner}: {}", said(&reply))))
 }
 
 /// Runs the check for `settings` of `project` against the state as it is now.
@@ -224,9 +234,10 @@ pub fn reach(
             )
         }
     };
-    let tenant = state.tenant_by_ref(&tenant_id).ok_or_else(|| {
-        Failure::Credentials(format!("AADSTS90002: tenant {tenant_id} not found"))
-    })?;
+    // Entra finds a tenant by its id or a verified domain only, as the token endpoint does.
+    let tenant = state
+        .tenant_by_entra_ref(&tenant_id)
+        .ok_or_else(|| Failure::Credentials(said(&crate::login::tenant_not_found(&tenant_id))))?;
     let (app, sp) = token::app_in_tenant(state, tenant, &app_id)
         .map_err(|reply| Failure::Credentials(said(&reply)))?;
     match (&settings.access, &role_principal) {
@@ -300,7 +311,7 @@ pub fn reach(
         )));
     }
     if !(settings.require_private_networking && private_link_up(state, project)) {
-        firewall(vault)?;
+        firewall(vault, &claims)?;
     }
     for permission in [
         KeyPermission::Get,

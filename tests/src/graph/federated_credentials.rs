@@ -301,6 +301,8 @@ fn add(call: &Call, app: &Application, body: CredentialBody, name: String) -> Re
     {
         return duplicate_issuer_subject(call, &issuer, &subject);
     }
+    // "A maximum of 20 federated identity credentials can be added to an application"
+    // (workload-identity-federation-considerations); Graph's text is not published, wording ours.
     if app.federated_identity_credentials.len() >= MAX_PER_APP {
         return bad_request(
             call,

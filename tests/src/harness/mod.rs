@@ -12,6 +12,7 @@ pub use credential::SimUserCredential;
 
 pub use log_view::{LogView, Mark, summarize};
 
+use crate::clock::{Clock, SystemClock};
 use crate::faults::Faults;
 use crate::login::issue;
 use crate::replication::Replication;
@@ -19,6 +20,7 @@ use crate::scenario::Scenario;
 use crate::server::{Shared, serve};
 use crate::service::ADMIN_HOST;
 use crate::state::State;
+use crate::throttle::{Throttle, ThrottleOptions};
 use crate::tokens::Signer;
 use anyhow::Context;
 use std::path::{Path, PathBuf};
@@ -42,6 +44,14 @@ pub struct SimOptions {
     pub state_file: Option<PathBuf>,
     /// Where to write the CA, the profile and the `az` shim (default: a temporary folder).
     pub dir: Option<PathBuf>,
+    /// ARM's and Graph's token buckets (default: off; [`ThrottleOptions::azure`] = Azure's
+    /// limits). Can be changed while running through [`Sim::throttle`].
+    pub throttle: ThrottleOptions,
+    /// What the buckets refill by and the request log's times are read from (default: real
+    /// time; tests pass a [`crate::clock::ManualClock`] or a [`crate::virtual_time::VirtualTime`]).
+    pub clock: Option<Arc<dyn Clock>>,
+    /// A fixed latency added to every answer (default none; applies in zero-delay mode too).
+    pub latency: std::time::Duration,
 }
 
 impl Default for SimOptions {
@@ -52,6 +62,9 @@ impl Default for SimOptions {
             zero_delay: true,
             state_file: None,
             dir: None,
+            throttle: ThrottleOptions::default(),
+            clock: None,
+            latency: std::time::Duration::ZERO,
         }
     }
 }
@@ -130,14 +143,24 @@ impl Sim {
                 None => State::default(),
             },
         };
-        let shared = Arc::new(Shared::new(
-            cloud,
-            port,
-            options.zero_delay,
-            Signer::generate()?,
-            state,
-            options.state_file.clone(),
-        ));
+        let shared = Arc::new(
+            Shared::new(
+                cloud,
+                port,
+                options.zero_delay,
+                Signer::generate()?,
+                state,
+                options.state_file.clone(),
+            )
+            .with_throttle(
+                options.throttle,
+                options
+                    .clock
+                    .clone()
+                    .unwrap_or_else(|| Arc::new(SystemClock::default())),
+            )
+            .with_latency(options.latency),
+        );
         shared.persist();
 
         let (stop_tx, stop_rx) = watch::channel(false);
@@ -220,6 +243,12 @@ impl Sim {
     /// Scripted faults (see [`crate::faults::FaultRule`]).
     pub fn faults(&self) -> &Faults {
         &self.shared.faults
+    }
+
+    /// ARM's and Graph's token buckets: `sim.throttle().set(..)` changes the limits while
+    /// running (see [`crate::throttle`]).
+    pub fn throttle(&self) -> &Throttle {
+        &self.shared.throttle
     }
 
     /// Replication-delay rules (see [`crate::replication::ReplicationRule`]).
@@ -374,6 +403,14 @@ impl Sim {
     /// `az`), on this simulator's cloud, with waits recorded instead of slept: for tests that
     /// drive `xtcmk::ops` directly.
     pub fn stack_as_user(&self, tenant: &str, upn: &str) -> xtcmk::http::HttpStack {
+        self.stack_builder_as_user(tenant, upn)
+            .build()
+            .expect("the simulator's cloud profile is valid")
+    }
+
+    /// [`Sim::stack_as_user`] before `build()`, to set a sleeper (e.g. a
+    /// [`crate::virtual_time::VirtualTime`]), retry or pacing settings.
+    pub fn stack_builder_as_user(&self, tenant: &str, upn: &str) -> xtcmk::http::HttpStackBuilder {
         let credential = SimUserCredential {
             shared: self.shared.clone(),
             tenant: tenant.to_string(),
@@ -385,8 +422,6 @@ impl Sim {
                 ..xtcmk::http::RetrySettings::default()
             })
             .credential(format!("simulator user {upn}"), Arc::new(credential))
-            .build()
-            .expect("the simulator's cloud profile is valid")
     }
 
     /// Stops the server (also done on drop).

@@ -7,7 +7,8 @@
 //!
 //! Rules kept here:
 //! - HSM-protected key types (`RSA-HSM`, `EC-HSM`) only in premium vaults (Key Vault "About
-//!   keys": standard vaults hold software-protected keys; wording ours);
+//!   keys": standard vaults hold software-protected keys; the service's text, "Hardware key
+//!   operation not allowed on standard vault", Azure/azure-sdk-for-net#6551);
 //! - a key bundle's `recoveryLevel` and `recoverableDays` follow the vault: soft delete with
 //!   90 days is `Recoverable+Purgeable`, fewer days `CustomizedRecoverable+Purgeable`, with purge
 //!   protection `Recoverable` / `CustomizedRecoverable` (`DeletionRecoveryLevel`);
@@ -259,11 +260,8 @@ pub(crate) fn hsm_in_standard(kty: JsonWebKeyType, vault: &ArmResource) -> Optio
     (matches!(kty, JsonWebKeyType::RsaHsm | JsonWebKeyType::EcHsm)
         && vault.body["properties"]["sku"]["name"].as_str() != Some("premium"))
     .then(|| {
-        format!(
-            "Key type {} is HSM-protected and supported only by premium vaults; vault '{}' is standard.",
-            kty.as_str(),
-            vault.name
-        )
+        // The service's text (Azure/azure-sdk-for-net#6551, MicrosoftDocs/azure-docs#63888).
+        "Hardware key operation not allowed on standard vault".to_string()
     })
 }
 

@@ -1,7 +1,8 @@
 //! A vault's network rules on its data plane (keyvault-mgmt 2026-02-01 `NetworkRuleSet`,
 //! `publicNetworkAccess`; Key Vault "Configure firewalls and virtual networks"):
 //! - `publicNetworkAccess: Disabled` blocks all public traffic; only trusted Azure services
-//!   pass, and only while `networkAcls.bypass` is `AzureServices` (its default) — otherwise 403
+//!   pass ("allowlisted services still bypass", overview-vnet-service-endpoints, "Grant access to
+//!   trusted Azure services"), and only while `networkAcls.bypass` is `AzureServices` (its default) — otherwise 403
 //!   `ForbiddenByConnection`: "Public network access is disabled and request is not from a
 //!   trusted service nor via an approved private link." (microsoft/multimodal-ai#171), or with
 //!   `bypass: None` "Connection is not an approved private link and caller was ignored because

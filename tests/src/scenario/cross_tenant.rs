@@ -56,7 +56,8 @@ pub enum Break {
     KeyDeleted,
     /// The vault denies by default and lets no trusted service bypass.
     FirewallClosed,
-    /// Public network access is disabled (private endpoints only).
+    /// Public network access is disabled and no trusted service may bypass (private endpoints
+    /// only).
     PublicAccessDisabled,
     NoPurgeProtection,
     /// The user-assigned identity (ARM resource and service principal) is deleted.
@@ -361,7 +362,9 @@ impl CmkWorld {
                 vault_props(&mut state)["networkAcls"] = json!({ "defaultAction": "Deny", "bypass": "None", "ipRules": [], "virtualNetworkRules": [] });
             }
             Break::PublicAccessDisabled => {
-                vault_props(&mut state)["publicNetworkAccess"] = json!("Disabled");
+                let props = vault_props(&mut state);
+                props["publicNetworkAccess"] = json!("Disabled");
+                props["networkAcls"]["bypass"] = json!("None");
             }
             Break::NoPurgeProtection => {
                 vault_props(&mut state)

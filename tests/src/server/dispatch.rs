@@ -8,6 +8,7 @@ use crate::log::{LoggedRequest, redact};
 use crate::reply::{Body, Reply};
 use crate::routes::{Call, Kind, Lookup};
 use crate::service::{Service, classify_host};
+use crate::throttle::{self, ArmOp, Verdict};
 use axum::body::Body as HttpBody;
 use http::{HeaderValue, Request, Response, header};
 use hyper::body::Incoming;
@@ -92,8 +93,13 @@ pub async fn handle(
         return Ok(respond(reply));
     }
 
+    if !shared.latency.is_zero() {
+        tokio::time::sleep(shared.latency).await;
+    }
     let mut fault = None;
     let mut auth_refused = false;
+    // ARM's remaining tokens, put on the answer as its header (crate::throttle).
+    let mut remaining = None;
     // A step that acts once the service has handled the request (crate::after_commit).
     let mut after = None;
     let mut operations_before = None;
@@ -147,6 +153,13 @@ pub async fn handle(
                 break 'answer refused;
             }
         }
+        match throttled(def, &call) {
+            Ok(left) => remaining = left,
+            Err(reply) => {
+                fault = Some("throttled".to_string());
+                break 'answer reply;
+            }
+        }
         match lookup {
             Lookup::Found(route, _) => (route.handler)(&call),
             Lookup::MethodNotAllowed(allowed) => {
@@ -167,6 +180,9 @@ pub async fn handle(
     };
     if !reply.drop_connection {
         (def.stamp)(&call, &mut reply);
+        if let Some((op, left)) = remaining {
+            reply = reply.header(op.header(), left.to_string());
+        }
     }
     if auth_refused {
         after = None;
@@ -216,6 +232,55 @@ fn collapse_slashes(path: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// Takes a token from the request's bucket: the operation type and tokens left for ARM's
+/// header, or the 429 an empty bucket answers (crate::throttle).
+fn throttled(def: &ServiceDef, call: &Call) -> Result<Option<(ArmOp, u32)>, Reply> {
+    let actor = || {
+        call.caller
+            .as_ref()
+            .and_then(|c| c.claims.oid.clone())
+            .unwrap_or_default()
+    };
+    match call.service {
+        Service::Arm => {
+            let Some(subscription) = throttle::subscription_of(&call.path) else {
+                return Ok(None);
+            };
+            let op = ArmOp::of_method(&call.method);
+            match call.sim.throttle.arm(&subscription, op) {
+                None => Ok(None),
+                Some(Verdict::Admitted { remaining }) => Ok(Some((op, remaining))),
+                Some(Verdict::Throttled { retry_after }) => {
+                    let seconds = throttle::retry_after_seconds(retry_after);
+                    let message = throttle::arm_message(op, &subscription, &actor(), seconds);
+                    Err(
+                        (def.error)(call, 429, "SubscriptionRequestsThrottled", &message)
+                            .header("Retry-After", seconds.to_string()),
+                    )
+                }
+            }
+        }
+        Service::Graph => {
+            let tenant = call.caller.as_ref().and_then(|c| c.claims.tid.clone());
+            let app = call.caller.as_ref().and_then(|c| c.claims.appid.clone());
+            let key = (tenant.unwrap_or_default(), app.unwrap_or_default());
+            match call.sim.throttle.graph(&key.0, &key.1) {
+                Some(Verdict::Throttled { retry_after }) => {
+                    let seconds = throttle::retry_after_seconds(retry_after);
+                    // Graph's throttling answer (learn.microsoft.com/graph/throttling): 429,
+                    // `Retry-After`, code `TooManyRequests`.
+                    Err(
+                        (def.error)(call, 429, "TooManyRequests", "Please retry again later.")
+                            .header("Retry-After", seconds.to_string()),
+                    )
+                }
+                _ => Ok(None),
+            }
+        }
+        _ => Ok(None),
+    }
 }
 
 /// The answer a scripted status fault gives, in the service's error shape.
@@ -315,6 +380,7 @@ fn log_entry(
         user: claims.and_then(|c| c.upn.clone()),
         body,
         after_commit: None,
+        at_ms: call.sim.throttle.now().as_millis() as u64,
     }
 }
 

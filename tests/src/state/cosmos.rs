@@ -34,8 +34,8 @@ pub enum Link {
     VaultDnsUnresolved,
     /// The vault is soft-deleted.
     VaultNotFound,
-    /// The vault's firewall refuses trusted services (no `bypass: AzureServices`, or public access
-    /// disabled).
+    /// The vault's network rules refuse trusted services (a firewall or disabled public access
+    /// without `bypass: AzureServices`).
     VaultFirewall,
     /// The principal lacks a key permission (`get`, `wrapKey`, `unwrapKey`).
     NotAuthorized {

@@ -242,10 +242,8 @@ fn list(call: &Call) -> Reply {
 
 /// `HEAD /providers/Microsoft.DocumentDB/databaseAccountNames/{name}`: 200 when an account of that
 /// name exists anywhere (names are global, they become DNS names), 404 otherwise.
+/// The api-version was checked by ARM ([`crate::arm::api_versions`], `databaseAccountNames`).
 fn check_name(call: &Call) -> Reply {
-    if let Err(r) = api_version(call, "global") {
-        return r;
-    }
     let name = call.param("name");
     let taken = call
         .state()

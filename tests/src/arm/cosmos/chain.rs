@@ -11,6 +11,7 @@
 use super::rules::{self, DefaultIdentity};
 use crate::keyvault::KeyPermission;
 use crate::keyvault::crypto::{KeyProblem, usable_version};
+use crate::keyvault::network;
 use crate::login::{assertion, issue, token};
 use crate::reply::{Body, Reply};
 use crate::shared::Shared;
@@ -104,38 +105,31 @@ pub fn vault_tenant(vault: &ArmResource) -> Option<TenantId> {
         .ok()
 }
 
-/// Key Vault's network rules for a trusted Azure service: public access must not be disabled, and
-/// a firewall that denies by default must let trusted services bypass it (`bypass` defaults to
-/// `AzureServices`, keyvault-mgmt 2026-02-01 `NetworkRuleSet`; troubleshoot-cmk 1.1 for the answer).
+/// How Key Vault names Cosmos DB in a network refusal: the caller is ignored before its token is
+/// read (troubleshoot-cmk 1.1).
+const IGNORED_CALLER: &str = "name=Unknown/unknown;appid=00000000-0000-0000-0000-000000000000;oid=00000000-0000-0000-0000-000000000000";
+
+/// Key Vault's network rules with Cosmos DB as a trusted service: it passes a firewall or disabled
+/// public access only while `bypass` is `AzureServices` (how-to-setup-customer-managed-keys: "allow
+/// trusted Microsoft services to bypass its firewall"; overview-vnet-service-endpoints, "Grant
+/// access to trusted Azure services": with `Disabled` "allowlisted services still bypass").
 fn firewall(vault: &ArmResource) -> Result<(), Broken> {
-    let props = &vault.body["properties"];
-    let location = vault.body["location"].as_str().unwrap_or_default();
-    let public_disabled = props["publicNetworkAccess"]
-        .as_str()
-        .is_some_and(|p| p.eq_ignore_ascii_case("Disabled"));
-    let acls = &props["networkAcls"];
-    let deny = acls["defaultAction"]
-        .as_str()
-        .is_some_and(|a| a.eq_ignore_ascii_case("Deny"));
-    let bypass = acls["bypass"].as_str().unwrap_or("AzureServices");
-    let caller = "Caller: name=Unknown/unknown;appid=00000000-0000-0000-0000-000000000000;oid=00000000-0000-0000-0000-000000000000";
-    let message = if public_disabled {
-        format!(
-            "Public network access is disabled and request is not from a trusted service nor via an approved private link.\r\n{caller}\r\nVault: {};location={location}",
-            vault.name
-        )
-    } else if deny && !bypass.eq_ignore_ascii_case("AzureServices") {
-        format!(
-            "Client address is not authorized and caller was ignored because bypass is set to None\r\nClient address: 127.0.0.1\r\n{caller}\r\nVault: {};location={location}",
-            vault.name
-        )
-    } else {
+    let origin = network::Origin::TrustedService("Microsoft.DocumentDB");
+    let Err(blocked) = network::allows(&vault.body, &origin) else {
         return Ok(());
     };
-    let error = json!({ "error": { "code": "Forbidden", "message": message, "innererror": { "code": "ForbiddenByFirewall" } } });
+    let error = match network::refusal(vault, blocked, &origin, IGNORED_CALLER).body {
+        Body::Json(v) => v,
+        _ => unreachable!("Key Vault's refusals are JSON"),
+    };
+    let detail = error["error"]["message"]
+        .as_str()
+        .and_then(|m| m.lines().next())
+        .unwrap_or_default()
+        .to_string();
     Err(Broken {
         link: Link::VaultFirewall,
-        detail: message.lines().next().unwrap_or_default().to_string(),
+        detail,
         key_vault_error: Some(error),
     })
 }

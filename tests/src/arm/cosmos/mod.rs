@@ -25,41 +25,6 @@ pub use status::KEY_STATUS;
 
 pub const KIND: &str = "Microsoft.DocumentDB/databaseAccounts";
 
-/// The stable api-versions of Microsoft.DocumentDB (azure-rest-api-specs
-/// `specification/cosmos-db/resource-manager/Microsoft.DocumentDB/stable/*` and
-/// `.../DocumentDB/stable/2026-07-15`), oldest first.
-pub const API_VERSIONS: [&str; 29] = [
-    "2014-04-01",
-    "2015-04-08",
-    "2015-11-06",
-    "2016-03-19",
-    "2016-03-31",
-    "2019-08-01",
-    "2019-12-12",
-    "2020-03-01",
-    "2020-04-01",
-    "2020-09-01",
-    "2021-01-15",
-    "2021-03-15",
-    "2021-04-15",
-    "2021-05-15",
-    "2021-06-15",
-    "2021-10-15",
-    "2022-05-15",
-    "2022-08-15",
-    "2022-11-15",
-    "2023-03-15",
-    "2023-04-15",
-    "2023-09-15",
-    "2023-11-15",
-    "2024-05-15",
-    "2024-08-15",
-    "2024-11-15",
-    "2025-04-15",
-    "2025-10-15",
-    "2026-07-15",
-];
-
 /// `keyVaultKeyUri` is writable from 2019-12-12 on (troubleshoot-cmk 1.4).
 pub const KEY_URI_SINCE: &str = "2019-12-12";
 /// The cross-tenant `&FederatedClientId=` form of `defaultIdentity` (how-to-setup-cross-tenant-customer-managed-keys).
@@ -92,19 +57,17 @@ pub fn bad_request(message: &str) -> Reply {
 }
 
 /// ARM's `NoRegisteredProviderFound` for an api-version Microsoft.DocumentDB does not have (ARM
-/// answers it before the provider sees the request).
+/// answers it before the provider sees the request; the versions are [`crate::arm::api_versions`]'s).
 pub fn supported(version: &str, location: &str) -> Result<(), Reply> {
-    if API_VERSIONS.contains(&version) {
-        return Ok(());
+    match crate::arm::api_versions::refusal(
+        "Microsoft.DocumentDB",
+        "databaseAccounts",
+        version,
+        location,
+    ) {
+        Some(refused) => Err(refused),
+        None => Ok(()),
     }
-    Err(crate::arm::error(
-        400,
-        "NoRegisteredProviderFound",
-        &format!(
-            "No registered resource provider found for location '{location}' and API version '{version}' for type 'databaseAccounts'. The supported api-versions are '{}'. The supported locations are '{location}'.",
-            API_VERSIONS.join(", ")
-        ),
-    ))
 }
 
 /// The request's api-version, if Microsoft.DocumentDB has it.
