@@ -372,7 +372,9 @@ async fn cosmos_db_never_passes_disabled_public_access() {
         json!({ "publicNetworkAccess": "Enabled", "networkAcls": { "defaultAction": "Deny", "bypass": "AzureServices" } }),
     )
     .await;
-    create_account(&p, &world, "open-trusted").await.accepted(200);
+    create_account(&p, &world, "open-trusted")
+        .await
+        .accepted(200);
     // ...while a public client is still refused by the firewall.
     let token = p.user_vault(CUSTOMER, CUSTOMER_ADMIN);
     p.get(
