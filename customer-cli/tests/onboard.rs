@@ -27,9 +27,12 @@ fn fresh_tenant_installs_everything_then_a_second_run_writes_nothing() {
     assert_eq!(writes[..2], expected_writes[..], "{writes:#?}");
     assert_eq!(writes.len(), 5, "{writes:#?}");
     assert!(writes[2].starts_with(&format!("PUT arm /subscriptions/{CUSTOMER_SUBSCRIPTION_ID}/resourceGroups/{CUSTOMER_RESOURCE_GROUP}/providers/Microsoft.KeyVault/vaults/{VAULT}/providers/Microsoft.Authorization/roleAssignments/")), "{writes:#?}");
+    // The key is made through Resource Manager's create-if-not-exist, never a second version.
     assert_eq!(
         writes[3],
-        format!("POST keyvault /keys/{KEY}/create"),
+        format!(
+            "PUT arm /subscriptions/{CUSTOMER_SUBSCRIPTION_ID}/resourceGroups/{CUSTOMER_RESOURCE_GROUP}/providers/Microsoft.KeyVault/vaults/{VAULT}/keys/{KEY}"
+        ),
         "{writes:#?}"
     );
     assert!(writes[4].starts_with(&format!("PUT arm /subscriptions/{CUSTOMER_SUBSCRIPTION_ID}/resourceGroups/{CUSTOMER_RESOURCE_GROUP}/providers/Microsoft.KeyVault/vaults/{VAULT}/keys/{KEY}/providers/Microsoft.Authorization/roleAssignments/")), "{writes:#?}");
@@ -203,20 +206,23 @@ fn replication_and_propagation_delays_and_throttling_are_ridden_out() {
         "no refused role assignment: {:?}",
         w.sim.log().summary()
     );
-    // The plan knew the vault is new: the admin's key access is granted first, and the key's
-    // create rides out the role's propagation (the 403s) before it succeeds.
+    // The plan knew the vault is new: the admin's key access is granted first; the key's
+    // create goes through Resource Manager, which needs no data-plane role, so it succeeds at
+    // once, and the data-plane reads ride out the role's propagation (the 403s).
     let creates: Vec<u16> = w
         .sim
         .log()
-        .matching("POST", &format!("/keys/{KEY}/create"))
+        .matching("PUT", &format!("{}/keys/{KEY}", w.vault_id()))
         .iter()
         .map(|e| e.status)
-        .filter(|s| *s != 401)
         .collect();
-    assert_eq!(creates.last(), Some(&200), "{creates:?}");
+    assert_eq!(creates, [200], "{creates:?}");
     assert!(
-        creates[..creates.len() - 1].iter().all(|s| *s == 403),
-        "{creates:?}"
+        w.sim
+            .log()
+            .matching("POST", &format!("/keys/{KEY}/create"))
+            .is_empty(),
+        "no data-plane create"
     );
     let reads: Vec<u16> = w
         .sim
@@ -231,6 +237,7 @@ fn replication_and_propagation_delays_and_throttling_are_ridden_out() {
         Some(&200),
         "the final check reads the created key: {reads:?}"
     );
+    assert!(reads.contains(&403), "propagation ridden out: {reads:?}");
     assert!(run.stderr.contains("waiting"), "{}", run.shown());
 }
 

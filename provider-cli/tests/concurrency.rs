@@ -1,9 +1,8 @@
 //! Concurrency (issue 13): two `setup` runs for the same app, and two `onboard` runs for the same
 //! customer, at once, end in one consistent state — the one a single run leaves, with one app,
 //! one identity, one credential; one service principal, one vault, one key version, one grant.
-//! One window is beyond reach: Key Vault's data plane has no create-if-absent, so a run whose
-//! last key read and create straddle another run's create adds a second key version (pinned
-//! down by its own test; nothing else is ever twice).
+//! The key is created through Resource Manager's create-if-not-exist, so even a run whose last
+//! key read and create straddle another run's create adds no second version (its own test).
 //!
 //! The interleavings are made deterministic rather than left to the scheduler: run A is paused
 //! at one request (the simulator handles it and holds its answer) while run B runs from start to
@@ -338,28 +337,15 @@ async fn two_onboardings_at_once_end_as_one() {
     .expect(name);
     a.unwrap_or_else(|e| panic!("{name}: A failed: {e:#}"));
     b.unwrap_or_else(|e| panic!("{name}: B failed: {e:#}"));
-    // Runs in step often both read the key as absent right before creating it (the window
-    // `an_onboarding_between_anothers_last_key_read_and_its_create` pins down): a second
-    // version, and nothing else twice.
-    let state = w.sim.state();
-    let versions = state.keys[&w.customer(1).vault][proofs::KEY].versions.len();
-    let dups = xtcmk_sim::audit::duplicates(&state);
-    drop(state);
-    if versions == 1 {
-        assert_one_onboarding(&w, &reference, name);
-    } else {
-        assert_eq!(dups, ["version of key kv-fabrikam-cmk/cmk"], "{name}");
-        assert_onboarding(&w, name, 2);
-    }
+    assert_one_onboarding(&w, &reference, name);
 }
 
 /// The narrowest window: A has read the key as absent right before creating it, and B creates it
-/// meanwhile. Key Vault's data plane has no create-if-absent (every create adds a version), so
-/// this one window ends with two versions of the one key; everything else is single, and both
-/// handoffs name the same key, whose grant (on the key) covers every version.
+/// meanwhile. A's create is Resource Manager's create-if-not-exist, which returns B's key as it
+/// is: one version, the state one run leaves, and both handoffs name the same key version.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_onboarding_between_anothers_last_key_read_and_its_create() {
-    let (w, _, _, _) = onboarding_reference().await;
+    let (w, _, reference, _) = onboarding_reference().await;
     let name = "onboard B between A's last read of the key and A's create";
     let (ctx_a, ctx_b) = (w.customer_ctx(1), w.customer_ctx(1));
     let spec = w.onboard_spec(1).unwrap();
@@ -385,18 +371,23 @@ async fn an_onboarding_between_anothers_last_key_read_and_its_create() {
         held[0].status, 404,
         "{name}: A was held on its read that found no key"
     );
-    let creates = log
+    let creates: Vec<_> = log
         .iter()
-        .filter(|e| e.route.as_deref() == Some("/keys/{name}/create"))
+        .filter(|e| {
+            e.method == "PUT"
+                && e.route
+                    .as_deref()
+                    .is_some_and(|r| r.ends_with("/keys/{key}"))
+        })
         .filter(|e| e.seq > held[0].seq)
-        .count();
-    assert_eq!(creates, 2, "{name}: B's create, then A's");
-    assert_onboarding(&w, name, 2);
-    assert_eq!(
-        a.handoff.key.versionless(),
-        b.handoff.key.versionless(),
-        "{name}: the same key"
+        .collect();
+    assert_eq!(creates.len(), 2, "{name}: B's create, then A's");
+    assert!(
+        creates[0].is_effective_write() && !creates[1].is_effective_write(),
+        "{name}: B's create writes, A's returns B's key without a write"
     );
+    assert_one_onboarding(&w, &reference, name);
+    assert_eq!(a.handoff.key, b.handoff.key, "{name}: the same key version");
     assert_eq!(
         a.handoff.role_assignment_id, b.handoff.role_assignment_id,
         "{name}: the same grant"

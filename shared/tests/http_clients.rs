@@ -274,6 +274,59 @@ async fn key_vault_uses_the_sdk_challenge_over_our_transport() {
     );
 }
 
+#[tokio::test]
+async fn arm_creates_a_key_only_if_it_does_not_exist() {
+    let vault_id = "/subscriptions/3f2b6c1e-8d4a-4b7e-9c21-5a6f0e9d8b71/resourceGroups/sample-group/providers/Microsoft.KeyVault/vaults/sample-vault";
+    let path = format!("{vault_id}/keys/cmk");
+    let scripted = Scripted::new();
+    // The shape of keys.json's Keys_CreateIfNotExist example (its keyUri carries `:443`).
+    scripted.on(
+        Method::Put,
+        &path,
+        vec![json(
+            200,
+            j!({
+                "id": path.clone(),
+                "name": "cmk",
+                "type": "Microsoft.KeyVault/vaults/keys",
+                "location": "westus",
+                "properties": {
+                    "attributes": { "created": 1598533051, "enabled": true, "recoveryLevel": "Purgeable", "updated": 1598533051 },
+                    "keyOps": ["wrapKey", "unwrapKey"],
+                    "keySize": 3072,
+                    "keyUri": "https://sample-vault.vault.azure.net:443/keys/cmk",
+                    "keyUriWithVersion": "https://sample-vault.vault.azure.net:443/keys/cmk/fd618d9519b74f9aae94ade66b876acc",
+                    "kty": "RSA"
+                }
+            }),
+        )],
+    );
+    let (stack, _, _) = new_stack(&scripted, zero_time());
+    let arm = stack.arm(None).unwrap();
+    let key = arm
+        .create_key_if_not_exist(
+            &vault_id.parse().unwrap(),
+            "cmk",
+            3072,
+            &["wrapKey", "unwrapKey"],
+        )
+        .await
+        .unwrap();
+    assert_eq!(key.version(), Some("fd618d9519b74f9aae94ade66b876acc"));
+    assert_eq!(key.properties.key_size, Some(3072));
+    assert_eq!(key.properties.attributes.unwrap().enabled, Some(true));
+    let seen = scripted.seen();
+    assert_eq!(
+        seen.last().unwrap().url.query(),
+        Some("api-version=2026-02-01")
+    );
+    let body: Value = serde_json::from_slice(&seen.last().unwrap().body).unwrap();
+    assert_eq!(
+        body,
+        j!({"properties": {"kty": "RSA", "keySize": 3072, "keyOps": ["wrapKey", "unwrapKey"]}})
+    );
+}
+
 const EAR: &str = "/api/atlas/v2/groups/5f1a2b3c4d5e6f7a8b9c0d1e/encryptionAtRest";
 
 #[tokio::test]

@@ -18,6 +18,8 @@ pub struct Reply {
     pub body: Body,
     /// Close the connection without answering (a dropped-connection fault, or no such host).
     pub drop_connection: bool,
+    /// A write request the service answered without changing anything (logged as a read).
+    pub changed_nothing: bool,
 }
 
 impl Reply {
@@ -27,6 +29,7 @@ impl Reply {
             headers: Vec::new(),
             body: Body::Json(body),
             drop_connection: false,
+            changed_nothing: false,
         }
     }
 
@@ -54,6 +57,13 @@ impl Reply {
             drop_connection: true,
             ..Self::empty(0)
         }
+    }
+
+    /// Marks a write request as one that changed nothing (ARM's create-if-not-exist of a key
+    /// that exists), so the request log does not count it as a write.
+    pub fn changed_nothing(mut self) -> Self {
+        self.changed_nothing = true;
+        self
     }
 
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {

@@ -236,12 +236,18 @@ impl Throttle {
 
     fn take(&self, key: Key, limit: BucketLimit) -> Verdict {
         let now = self.clock.now();
-        let mut inner = self.lock();
-        inner
+        let verdict = self
+            .lock()
             .1
             .entry(key)
             .or_insert_with(|| Bucket::full(limit, now))
-            .take(limit, now)
+            .take(limit, now);
+        if let Verdict::Throttled { retry_after } = verdict {
+            // The client is told to wait this long (whole seconds, as `Retry-After` says it).
+            let told = Duration::from_secs(retry_after_seconds(retry_after));
+            self.clock.waited_until(now + told);
+        }
+        verdict
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, (ThrottleOptions, HashMap<Key, Bucket>)> {
@@ -256,7 +262,7 @@ pub fn retry_after_seconds(wait: Duration) -> u64 {
 
 /// ARM's message for an empty subscription bucket, worded as ARM's token-bucket 429s are quoted
 /// in public bug reports (`SubscriptionRequestsThrottled`, "... after additional tokens are
-/// available. Refer to https://aka.ms/arm-throttling ...").
+/// available. Refer to `https://aka.ms/arm-throttling` ...").
 pub fn arm_message(op: ArmOp, subscription: &str, actor: &str, seconds: u64) -> String {
     format!(
         "Number of '{}' requests for subscription '{subscription}' actor '{actor}' exceeded. Please try again after '{seconds}' seconds after additional tokens are available. Refer to https://aka.ms/arm-throttling for additional information.",

@@ -1397,3 +1397,214 @@ async fn the_cloud_metadata_needs_no_token_other_routes_do() {
         &["The 'Authorization' header is missing."],
     );
 }
+
+// ---- keys through Resource Manager (Keys_CreateIfNotExist) ---------------------------------------
+
+fn key_path(vault_name: &str, key: &str) -> String {
+    format!("{}/keys/{key}", vault(vault_name))
+}
+
+fn rsa_key(size: u32) -> Value {
+    json!({ "properties": { "kty": "RSA", "keySize": size, "keyOps": ["wrapKey", "unwrapKey"] } })
+}
+
+#[tokio::test]
+async fn creating_a_key_through_resource_manager_needs_keys_write_and_no_data_plane_role() {
+    let sim = sim();
+    let w = W::new(&sim);
+    w.vault("kv-arm-key").await;
+    w.put(
+        &key_path("kv-arm-key", "cmk"),
+        KV_API,
+        &w.nobody,
+        rsa_key(3072),
+    )
+    .await
+    .refused(
+        403,
+        "AuthorizationFailed",
+        &[
+            "'Microsoft.KeyVault/vaults/keys/write'",
+            "kv-arm-key/keys/cmk",
+        ],
+    );
+    // The admin (Owner) holds no data-plane role on the new vault, and needs none here.
+    let created = w
+        .put(
+            &key_path("kv-arm-key", "cmk"),
+            KV_API,
+            &w.admin,
+            rsa_key(3072),
+        )
+        .await;
+    created.accepted(200);
+    let props = &created.body["properties"];
+    assert_eq!(created.body["type"], "Microsoft.KeyVault/vaults/keys");
+    assert_eq!(props["kty"], "RSA");
+    assert_eq!(props["keySize"], 3072);
+    assert_eq!(props["keyOps"], json!(["wrapKey", "unwrapKey"]));
+    let kid = props["keyUriWithVersion"].as_str().unwrap().to_string();
+    // The data plane reads the same key (once the admin may read keys).
+    w.put(
+        &assignment_path(&vault("kv-arm-key")),
+        AUTH_API,
+        &w.admin,
+        assignment(
+            &format!(
+                "/providers/Microsoft.Authorization/roleDefinitions/{}",
+                roles::KEY_VAULT_CRYPTO_OFFICER
+            ),
+            CUSTOMER_ADMIN_ID,
+            Some("User"),
+        ),
+    )
+    .await
+    .accepted(201);
+    let token = w.p.user_vault(CUSTOMER, CUSTOMER_ADMIN);
+    let read =
+        w.p.get(
+            &w.p.vault("kv-arm-key", &format!("/keys/cmk?api-version={KEY_API}")),
+            Some(&token),
+        )
+        .await;
+    read.accepted(200);
+    assert_eq!(read.body["key"]["kid"], kid);
+}
+
+#[tokio::test]
+async fn an_existing_key_is_returned_unchanged_with_no_new_version_and_no_write() {
+    let sim = sim();
+    let w = W::new(&sim);
+    w.vault("kv-arm-twice").await;
+    let first = w
+        .put(
+            &key_path("kv-arm-twice", "cmk"),
+            KV_API,
+            &w.admin,
+            rsa_key(3072),
+        )
+        .await;
+    first.accepted(200);
+    let mark = sim.log().mark();
+    // Another size and operations: an existing key is not updated either.
+    let again = w
+        .put(
+            &key_path("kv-arm-twice", "cmk"),
+            KV_API,
+            &w.admin,
+            json!({ "properties": { "kty": "RSA", "keySize": 4096, "keyOps": ["encrypt"] } }),
+        )
+        .await;
+    again.accepted(200);
+    assert_eq!(
+        again.body["properties"]["keyUriWithVersion"],
+        first.body["properties"]["keyUriWithVersion"]
+    );
+    assert_eq!(again.body["properties"]["keySize"], 3072);
+    assert_eq!(
+        again.body["properties"]["keyOps"],
+        json!(["wrapKey", "unwrapKey"])
+    );
+    let log = sim.log().since(mark);
+    assert_eq!(log.len(), 1);
+    assert!(!log[0].is_effective_write(), "{log:#?}");
+    assert_eq!(sim.state().keys["kv-arm-twice"]["cmk"].versions.len(), 1);
+}
+
+#[tokio::test]
+async fn a_key_body_follows_keys_json() {
+    let sim = sim();
+    let w = W::new(&sim);
+    w.vault("kv-arm-body").await;
+    let path = key_path("kv-arm-body", "cmk");
+    w.put(
+        &path,
+        KV_API,
+        &w.admin,
+        json!({ "properties": { "kty": "oct" } }),
+    )
+    .await
+    .refused(400, "InvalidRequestContent", &["kty"]);
+    w.put(
+        &path,
+        KV_API,
+        &w.admin,
+        json!({ "properties": { "kty": "RSA", "keyOps": ["export"] } }),
+    )
+    .await
+    .refused(400, "InvalidRequestContent", &["keyOps"]);
+    w.put(&path, KV_API, &w.admin, rsa_key(1024)).await.refused(
+        400,
+        "BadParameter",
+        &["key size 1024"],
+    );
+    w.put(&path, KV_API, &w.admin, json!({ "tags": {} }))
+        .await
+        .refused(400, "MissingRequiredProperty", &["properties"]);
+    w.put(&path, KV_API, &w.admin, json!({ "properties": {} }))
+        .await
+        .refused(400, "BadRequest", &["properties.kty"]);
+    w.put(
+        &key_path("kv-arm-body", "bad_name"),
+        KV_API,
+        &w.admin,
+        rsa_key(2048),
+    )
+    .await
+    .refused(400, "BadRequest", &["bad_name"]);
+    w.put(
+        &path,
+        KV_API,
+        &w.admin,
+        json!({ "properties": { "kty": "RSA" } }),
+    )
+    .await
+    .accepted(200);
+}
+
+#[tokio::test]
+async fn hsm_keys_need_a_premium_vault_through_resource_manager_too() {
+    let sim = sim();
+    let w = W::new(&sim);
+    w.vault("kv-arm-std").await;
+    let hsm = json!({ "properties": { "kty": "RSA-HSM", "keySize": 3072 } });
+    w.put(
+        &key_path("kv-arm-std", "cmk"),
+        KV_API,
+        &w.admin,
+        hsm.clone(),
+    )
+    .await
+    .refused(400, "BadParameter", &["Hardware key operation not allowed"]);
+    let mut body = vault_body(LOCATION);
+    body["properties"]["sku"]["name"] = json!("premium");
+    w.put(&vault("kv-arm-prem"), KV_API, &w.admin, body)
+        .await
+        .accepted(201);
+    w.get(&vault("kv-arm-prem"), KV_API, &w.admin)
+        .await
+        .accepted(200);
+    let made = w
+        .put(&key_path("kv-arm-prem", "cmk"), KV_API, &w.admin, hsm)
+        .await;
+    made.accepted(200);
+    assert_eq!(made.body["properties"]["kty"], "RSA-HSM");
+}
+
+#[tokio::test]
+async fn keys_take_the_api_versions_that_define_them() {
+    let sim = sim();
+    let w = W::new(&sim);
+    w.vault("kv-arm-api").await;
+    let path = key_path("kv-arm-api", "cmk");
+    w.put(&path, "2018-02-14", &w.admin, rsa_key(2048))
+        .await
+        .refused(
+            400,
+            "NoRegisteredProviderFound",
+            &["for type 'vaults/keys'"],
+        );
+    w.put(&path, "2019-09-01", &w.admin, rsa_key(2048))
+        .await
+        .accepted(200);
+}

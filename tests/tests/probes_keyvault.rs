@@ -338,9 +338,9 @@ async fn cosmos_db_passes_a_firewall_only_with_the_azure_services_bypass() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn cosmos_db_passes_disabled_public_access_only_with_the_azure_services_bypass() {
-    // overview-vnet-service-endpoints: with publicNetworkAccess Disabled "allowlisted services
-    // still bypass"; without the bypass Key Vault refuses the connection.
+async fn cosmos_db_never_passes_disabled_public_access() {
+    // troubleshoot-cmk ("revoke state"): the vault must allow all networks or selected networks
+    // with the trusted-services bypass; a private-endpoint-only vault does not work for Cosmos DB.
     let (sim, world) = tokio::task::spawn_blocking(CmkWorld::start).await.unwrap();
     let p = Probe::new(&sim);
     set_network(
@@ -360,17 +360,29 @@ async fn cosmos_db_passes_disabled_public_access_only_with_the_azure_services_by
         json!({ "publicNetworkAccess": "Disabled", "networkAcls": { "defaultAction": "Deny", "bypass": "AzureServices" } }),
     )
     .await;
-    create_account(&p, &world, "closed-trusted")
+    refused_by_the_vault(
+        &create_account(&p, &world, "closed-trusted").await,
+        "ForbiddenByConnection",
+        "Public network access is disabled",
+    );
+    // The well-formed twin: public access from selected networks with the bypass.
+    set_network(
+        &p,
+        &world,
+        json!({ "publicNetworkAccess": "Enabled", "networkAcls": { "defaultAction": "Deny", "bypass": "AzureServices" } }),
+    )
+    .await;
+    create_account(&p, &world, "open-trusted")
         .await
         .accepted(200);
-    // ...while a public client is still refused.
+    // ...while a public client is still refused by the firewall.
     let token = p.user_vault(CUSTOMER, CUSTOMER_ADMIN);
     p.get(
         &p.vault(VAULT, &format!("/keys/{KEY}?api-version={API}")),
         Some(&token),
     )
     .await
-    .refused(403, "Forbidden", &["Public network access is disabled"]);
+    .refused(403, "Forbidden", &["Client address is not authorized"]);
 }
 
 // ---- rotation ---------------------------------------------------------------------------------

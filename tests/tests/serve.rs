@@ -27,8 +27,14 @@ impl Drop for Served {
 
 /// Starts `xtcmk-sim serve` and reads its banner (printed once it listens).
 fn serve(dir: &Path) -> Served {
+    serve_with(dir, &[])
+}
+
+/// [`serve`] with more flags.
+fn serve_with(dir: &Path, extra: &[&str]) -> Served {
     let mut child = Command::new(SIM)
         .args(["serve", "--port", "0", "--zero-delay", "-v"])
+        .args(extra)
         .arg("--dir")
         .arg(dir.join("sim"))
         .arg("--profile-out")
@@ -68,6 +74,40 @@ fn serve(dir: &Path) -> Served {
         banner,
         log: Some(log),
     }
+}
+
+#[test]
+fn serve_throttles_and_adds_latency_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    let served = serve_with(dir.path(), &["--arm-bucket", "2/1", "--latency-ms", "5"]);
+    assert!(
+        served
+            .banner
+            .contains("throttling:     ARM reads 2/1/s, writes 2/1/s, deletes 2/1/s per subscription; Graph 3500/350/s"),
+        "{}",
+        served.banner
+    );
+    let ca = dir.path().join("sim/ca.pem");
+    let port = served.port;
+    let out = curl(&[
+        "--cacert",
+        &ca.display().to_string(),
+        "--resolve",
+        &format!("sim.localhost:{port}:127.0.0.1"),
+        &format!("https://sim.localhost:{port}/throttle"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let limits: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(limits["arm"]["deletes"]["capacity"], 2);
+    assert_eq!(limits["graph"]["capacity"], 3500);
+    // Without the flags, no limits.
+    let dir = tempfile::tempdir().unwrap();
+    let plain = serve(dir.path());
+    assert!(!plain.banner.contains("throttling"), "{}", plain.banner);
 }
 
 fn curl(args: &[&str]) -> std::process::Output {

@@ -171,3 +171,38 @@ async fn graph_429s_hold_the_tenant() {
         assert!(count <= 2, "{count} Graph requests in second {second}");
     }
 }
+
+/// Zero-delay mode, as the tools' tests run (waits recorded, not slept): the simulator's clock
+/// jumps past every `Retry-After` it hands out, so a throttled run still completes.
+#[tokio::test]
+async fn zero_delay_runs_complete_with_throttling_on() {
+    let sim = Sim::start_with(
+        Some(Scenario::demo()),
+        SimOptions {
+            throttle: ThrottleOptions {
+                arm: Some(ArmLimits::uniform(BUCKET)),
+                graph: None,
+            },
+            ..SimOptions::default()
+        },
+    )
+    .unwrap();
+    let stack = sim.stack_as_user(CUSTOMER, CUSTOMER_ADMIN);
+    let runs = (0..OPERATIONS).map(|i| operation(stack.clone(), i));
+    for result in futures::future::join_all(runs).await {
+        result.expect("every operation completes");
+    }
+    let requests = arm_requests(&sim);
+    let throttled = requests.iter().filter(|e| e.status == 429).count();
+    // The client's clock runs ahead of the simulator's here (its waits are not slept), so 429s
+    // bring them back in step (about a quarter of the requests); none is left unanswered.
+    assert!(
+        throttled * 2 < requests.len(),
+        "{throttled} 429s of {} requests",
+        requests.len()
+    );
+    assert!(
+        !stack.requested_waits().is_empty(),
+        "the waits were recorded"
+    );
+}

@@ -9,8 +9,12 @@
 //! (learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling).
 //! A scope's estimate is the last count the service gave, less every request claimed since and
 //! not yet answered, plus the refill the client assumes ([`PacingSettings`]); while it is unknown
-//! (nothing answered yet), one request goes alone to learn it. Graph sends no count: only its
-//! 429s hold.
+//! (nothing answered yet), one request goes alone to learn it. Graph sends no count: its 429s
+//! hold, and the queue behind a hold leaves at an assumed rate.
+//!
+//! A 429 also halves the rate the scope assumes (once per hold; [`RECOVER_AFTER`] answers in a
+//! row undo a halving), so a wrong assumption, or another client draining the same bucket, costs
+//! a few 429s rather than one per request.
 //!
 //! [`decide`] is the decision (how long a new request waits), a pure function; [`Pacer`] keeps
 //! the scopes; [`PacingPolicy`] is the pipeline policy that claims, sends and settles.

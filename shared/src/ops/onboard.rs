@@ -8,6 +8,7 @@
 //! elsewhere), the key where the signed-in principal may read it, the grant and the handoff
 //! file; [`apply`] carries the plan out.
 
+use crate::clients::arm::keys::KEY_WRITE;
 use crate::clients::arm::permissions::{Permission, allows_action, allows_data_action};
 use crate::clients::arm::vaults::Vault;
 use crate::clients::graph::service_principals::ServicePrincipalInfo;
@@ -240,6 +241,7 @@ pub async fn plan(ctx: &Ctx, spec: &OnboardSpec) -> anyhow::Result<OnboardPlan> 
                 Err(e) if e.status() == Some(403) => KeyFound::NotReadable,
                 Err(e) => return Err(e.into()),
             };
+            check_key_write(spec, &permissions, &key)?;
             if let Some(w) = vault::location_warning(spec, &found) {
                 warnings.push(w);
             }
@@ -256,6 +258,7 @@ pub async fn plan(ctx: &Ctx, spec: &OnboardSpec) -> anyhow::Result<OnboardPlan> 
                 VaultFound::Absent => KeyFound::Absent,
                 _ => KeyFound::NotReadable,
             };
+            check_key_write(spec, &permissions, &key)?;
             (found, key, PermissionModel::Rbac, permissions)
         }
     };
@@ -536,15 +539,30 @@ async fn absent_vault(ctx: &Ctx, spec: &OnboardSpec) -> anyhow::Result<VaultFoun
     }
 }
 
-/// Key Vault RBAC data actions to read and create keys, held at the resource group or above
-/// (authorization/builtin-roles: Key Vault Administrator, Crypto Officer).
+/// The Key Vault RBAC data action to read keys, held at the resource group or above
+/// (authorization/builtin-roles: Key Vault Administrator, Crypto Officer, Reader). Creating the
+/// key needs none: it goes through Resource Manager ([`KEY_WRITE`]).
 fn inherits_key_access(permissions: &[Permission]) -> bool {
-    [
-        "Microsoft.KeyVault/vaults/keys/read",
-        "Microsoft.KeyVault/vaults/keys/create/action",
-    ]
-    .iter()
-    .all(|a| allows_data_action(permissions, a))
+    allows_data_action(permissions, "Microsoft.KeyVault/vaults/keys/read")
+}
+
+/// Creating the key (Resource Manager's create-if-not-exist) needs `vaults/keys/write`.
+fn check_key_write(
+    spec: &OnboardSpec,
+    permissions: &[Permission],
+    key: &KeyFound,
+) -> Result<(), Refusal> {
+    if matches!(key, KeyFound::Existing(_)) || allows_action(permissions, KEY_WRITE) {
+        return Ok(());
+    }
+    Err(Refusal::new(format!(
+        "you may not create key {} in vault {}: missing {KEY_WRITE}",
+        spec.key, spec.vault
+    ))
+    .hint(format!(
+        "ask for the Owner role (or Key Vault Contributor) on resource group {} in subscription {}, or pass the --key name of an existing key, then re-run",
+        spec.resource_group, spec.subscription
+    )))
 }
 
 /// The signed-in principal must be able to write vaults (when one is created or fixed) and the
@@ -578,4 +596,57 @@ fn check_permissions(
         "ask for the Owner role (or Key Vault Contributor plus Role Based Access Control Administrator) on resource group {} in subscription {}, then re-run",
         spec.resource_group, spec.subscription
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> OnboardSpec {
+        OnboardSpec {
+            app_id: "11111111-1111-1111-1111-111111111111".parse().unwrap(),
+            app_display_name: None,
+            subscription: "22222222-2222-2222-2222-222222222222".parse().unwrap(),
+            resource_group: "rg-keys".into(),
+            location: Location::parse_field("--location", "westeurope").unwrap(),
+            vault: "kv-keys".into(),
+            key: "cmk".into(),
+            target: EncryptionTarget::Cosmos,
+            permission_model: None,
+            scope: GrantScope::Key,
+            key_size: 3072,
+            fix: false,
+            recover: false,
+            via: InstallVia::Graph,
+            consent_url: None,
+            handoff_out: PathBuf::from("handoff.json"),
+        }
+    }
+
+    fn actions(actions: &[&str]) -> Vec<Permission> {
+        vec![Permission {
+            actions: actions.iter().map(|a| a.to_string()).collect(),
+            not_actions: Vec::new(),
+            data_actions: Vec::new(),
+            not_data_actions: Vec::new(),
+        }]
+    }
+
+    #[test]
+    fn creating_the_key_needs_keys_write_before_any_write() {
+        let reader = actions(&["*/read", ROLE_ASSIGNMENT_WRITE]);
+        let refused = check_key_write(&spec(), &reader, &KeyFound::Absent).unwrap_err();
+        assert!(refused.to_string().contains(KEY_WRITE), "{refused}");
+        assert!(check_key_write(&spec(), &reader, &KeyFound::NotReadable).is_err());
+        // Contributor (`*`) and Key Vault Contributor (`Microsoft.KeyVault/*`) may.
+        assert!(check_key_write(&spec(), &actions(&["*"]), &KeyFound::Absent).is_ok());
+        assert!(
+            check_key_write(
+                &spec(),
+                &actions(&["Microsoft.KeyVault/*"]),
+                &KeyFound::Absent
+            )
+            .is_ok()
+        );
+    }
 }

@@ -180,6 +180,21 @@ const KEY_VAULT: &[&str] = &[
     "2014-12-19-preview",
 ];
 
+/// Microsoft.KeyVault vaults/keys (`Keys_CreateIfNotExist`): the versions of
+/// specification/keyvault/resource-manager that define `keys.json`, from 2019-09-01 on.
+const KEY_VAULT_KEYS: &[&str] = &[
+    "2026-02-01",
+    "2024-11-01",
+    "2023-07-01",
+    "2023-02-01",
+    "2022-07-01",
+    "2021-10-01",
+    "2021-06-01-preview",
+    "2021-04-01-preview",
+    "2020-04-01-preview",
+    "2019-09-01",
+];
+
 /// Microsoft.DocumentDB databaseAccounts: the stable versions of specification/cosmos-db (2022-05-15
 /// is the minimum for cross-tenant CMK, DESIGN.md §3; 2026-07-15 is specs/cosmosdb; 2026-03-15 is
 /// azure-mgmt-cosmosdb 10.0's default).
@@ -277,6 +292,12 @@ pub const TABLE: &[Entry] = &[
         Refusal::Provider,
     ),
     entry("Microsoft.KeyVault", "vaults", KEY_VAULT, Refusal::Provider),
+    entry(
+        "Microsoft.KeyVault",
+        "vaults/keys",
+        KEY_VAULT_KEYS,
+        Refusal::Provider,
+    ),
     entry(
         "Microsoft.KeyVault",
         "checkNameAvailability",
@@ -390,12 +411,16 @@ pub fn resource_type(path: &str) -> Option<(String, String)> {
     }
 }
 
-/// The table's line for a namespace and type path (matched on its top-level type).
+/// The table's line for a namespace and type path: its own line if it has one (`vaults/keys`),
+/// else its top-level type's.
 pub fn lookup(namespace: &str, kind: &str) -> Option<&'static Entry> {
     let top = kind.split('/').next().unwrap_or_default();
-    TABLE
-        .iter()
-        .find(|e| e.namespace.eq_ignore_ascii_case(namespace) && e.kind.eq_ignore_ascii_case(top))
+    let find = |k: &str| {
+        TABLE
+            .iter()
+            .find(|e| e.namespace.eq_ignore_ascii_case(namespace) && e.kind.eq_ignore_ascii_case(k))
+    };
+    find(kind).or_else(|| find(top))
 }
 
 /// Whether `version` is one the entry accepts (ARM compares api-versions case-insensitively).

@@ -5,6 +5,7 @@
 pub mod api_versions;
 pub mod cosmos;
 mod deployments;
+pub mod keys;
 mod metadata;
 pub mod models;
 pub mod operations;
@@ -63,6 +64,7 @@ fn routes() -> Vec<Route> {
     routes.extend(resource_groups::routes());
     routes.extend(deployments::routes());
     routes.extend(vaults::routes());
+    routes.extend(keys::routes());
     routes.extend(private_endpoint_connections::routes());
     routes.extend(role_assignments::routes());
     routes.extend(role_definitions::routes());

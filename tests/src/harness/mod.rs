@@ -12,7 +12,7 @@ pub use credential::SimUserCredential;
 
 pub use log_view::{LogView, Mark, summarize};
 
-use crate::clock::{Clock, SystemClock};
+use crate::clock::{Clock, SystemClock, ZeroDelayClock};
 use crate::faults::Faults;
 use crate::login::issue;
 use crate::replication::Replication;
@@ -48,7 +48,9 @@ pub struct SimOptions {
     /// limits). Can be changed while running through [`Sim::throttle`].
     pub throttle: ThrottleOptions,
     /// What the buckets refill by and the request log's times are read from (default: real
-    /// time; tests pass a [`crate::clock::ManualClock`] or a [`crate::virtual_time::VirtualTime`]).
+    /// time, which in zero-delay mode also jumps past every `Retry-After` the buckets hand out,
+    /// [`crate::clock::ZeroDelayClock`]; tests pass a [`crate::clock::ManualClock`] or a
+    /// [`crate::virtual_time::VirtualTime`]).
     pub clock: Option<Arc<dyn Clock>>,
     /// A fixed latency added to every answer (default none; applies in zero-delay mode too).
     pub latency: std::time::Duration,
@@ -154,10 +156,13 @@ impl Sim {
             )
             .with_throttle(
                 options.throttle,
-                options
-                    .clock
-                    .clone()
-                    .unwrap_or_else(|| Arc::new(SystemClock::default())),
+                options.clock.clone().unwrap_or_else(|| {
+                    if options.zero_delay {
+                        Arc::new(ZeroDelayClock::default())
+                    } else {
+                        Arc::new(SystemClock::default())
+                    }
+                }),
             )
             .with_latency(options.latency),
         );

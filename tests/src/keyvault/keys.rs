@@ -27,7 +27,7 @@ use crate::contract::{Dialect, decode};
 use crate::reply::Reply;
 use crate::routes::{Call, Route};
 use crate::service::Service;
-use crate::state::{KeyVersion, StoredKey, kinds};
+use crate::state::{ArmResource, KeyVersion, State, StoredKey, kinds};
 use base64::Engine;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -45,7 +45,7 @@ pub fn routes() -> Vec<Route> {
 }
 
 /// Key names: `^[0-9a-zA-Z-]+$`, 1–127 characters (keyvault-data, keyvault-mgmt).
-fn valid_key_name(name: &str) -> bool {
+pub(crate) fn valid_key_name(name: &str) -> bool {
     (1..=127).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
@@ -73,7 +73,7 @@ fn random(len: usize) -> Vec<u8> {
 }
 
 /// Public members of a new key: RSA `n` (top bit set, odd) and `e`, or EC `crv`, `x`, `y`.
-fn material(
+pub(crate) fn material(
     kty: JsonWebKeyType,
     size: usize,
     exponent: u32,
@@ -187,16 +187,10 @@ fn create(call: &Call) -> Reply {
             &format!("The specified key size {size} is not supported; use 2048, 3072 or 4096."),
         );
     }
-    if matches!(params.kty, JsonWebKeyType::RsaHsm | JsonWebKeyType::EcHsm)
-        && call.service == Service::KeyVault
-        && vault.body["properties"]["sku"]["name"].as_str() != Some("premium")
+    if call.service == Service::KeyVault
+        && let Some(refused) = hsm_in_standard(params.kty, &vault)
     {
-        // The service's text (Azure/azure-sdk-for-net#6551, MicrosoftDocs/azure-docs#63888).
-        return error(
-            400,
-            "BadParameter",
-            "Hardware key operation not allowed on standard vault",
-        );
+        return error(400, "BadParameter", &refused);
     }
     if matches!(params.kty, JsonWebKeyType::Oct | JsonWebKeyType::OctHsm)
         && call.service == Service::KeyVault
@@ -207,24 +201,12 @@ fn create(call: &Call) -> Reply {
             "Symmetric (oct) keys are supported by Managed HSM only.",
         );
     }
-    let default_ops: &[&str] = if rsa {
-        &[
-            "encrypt",
-            "decrypt",
-            "sign",
-            "verify",
-            "wrapKey",
-            "unwrapKey",
-        ]
-    } else {
-        &["sign", "verify"]
-    };
     let key_ops: Vec<String> = match &params.key_ops {
         Some(ops) => ops
             .iter()
             .map(|o: &JsonWebKeyOperation| o.as_str().to_string())
             .collect(),
-        None => default_ops.iter().map(|s| s.to_string()).collect(),
+        None => default_ops(rsa),
     };
     let now = crate::tokens::now();
     let attributes = params.attributes.as_ref();
@@ -248,24 +230,54 @@ fn create(call: &Call) -> Reply {
     };
     let store = store_key(call);
     let body = bundle(call, &vault.body, &name, &version);
-    {
-        let mut state = call.state();
-        let entry = state
-            .keys
-            .entry(store.clone())
-            .or_default()
-            .entry(name.to_ascii_lowercase())
-            .or_insert_with(|| StoredKey {
-                name: name.clone(),
-                versions: Vec::new(),
-            });
-        entry.versions.push(version);
-    }
+    add_version(&mut call.state(), &store, &name, version);
     call.sim.replication.created(
         kinds::KEY,
         &format!("{store}/{}", name.to_ascii_lowercase()),
     );
     Reply::ok(body)
+}
+
+/// The operations a new key allows when the request names none (RSA: all six; EC: sign/verify).
+pub(crate) fn default_ops(rsa: bool) -> Vec<String> {
+    let ops: &[&str] = if rsa {
+        &[
+            "encrypt",
+            "decrypt",
+            "sign",
+            "verify",
+            "wrapKey",
+            "unwrapKey",
+        ]
+    } else {
+        &["sign", "verify"]
+    };
+    ops.iter().map(|s| s.to_string()).collect()
+}
+
+/// Why an HSM-protected key type cannot be made in `vault`, if it is a standard vault.
+pub(crate) fn hsm_in_standard(kty: JsonWebKeyType, vault: &ArmResource) -> Option<String> {
+    (matches!(kty, JsonWebKeyType::RsaHsm | JsonWebKeyType::EcHsm)
+        && vault.body["properties"]["sku"]["name"].as_str() != Some("premium"))
+    .then(|| {
+        // The service's text (Azure/azure-sdk-for-net#6551, MicrosoftDocs/azure-docs#63888).
+        "Hardware key operation not allowed on standard vault".to_string()
+    })
+}
+
+/// Adds `version` to key `name` of the key store `store` (the key is made on its first version).
+pub(crate) fn add_version(state: &mut State, store: &str, name: &str, version: KeyVersion) {
+    state
+        .keys
+        .entry(store.to_string())
+        .or_default()
+        .entry(name.to_ascii_lowercase())
+        .or_insert_with(|| StoredKey {
+            name: name.to_string(),
+            versions: Vec::new(),
+        })
+        .versions
+        .push(version);
 }
 
 fn get(call: &Call) -> Reply {

@@ -12,7 +12,7 @@
 
 pub mod api_versions;
 pub mod crypto;
-mod keys;
+pub(crate) mod keys;
 pub mod models;
 pub mod network;
 

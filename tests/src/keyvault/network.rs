@@ -16,8 +16,8 @@
 //!   (troubleshoot-cmk 1.1).
 //!
 //! Requests that reach the simulator over HTTPS are clients (their address is the TCP peer's).
-//! The simulated Azure services that use a customer's key (Cosmos DB, Atlas) call
-//! [`allows`] with [`Origin::TrustedService`].
+//! Simulated Cosmos DB calls [`allows`] as a trusted service (and is refused outright by disabled
+//! public access, `arm/cosmos/chain.rs`); simulated Atlas as a public client from its address.
 
 use crate::reply::Reply;
 use crate::state::ArmResource;

@@ -190,6 +190,11 @@ pub async fn handle(
     if let (Some(Step::SlowOperation { polls }), Some(before)) = (&after, &operations_before) {
         after_commit::slow_down(&mut shared.state(), before, *polls);
     }
+    let kind = if reply.changed_nothing {
+        Kind::Read
+    } else {
+        kind
+    };
     let mut entry = log_entry(&call, route, kind, &reply, fault, auth_refused);
     entry.after_commit = after.as_ref().map(Step::label);
     // Only method, host, path and status: never a token, a query string or a body.

@@ -8,6 +8,7 @@
 //! to ignore a body (`()` only accepts an empty one).
 
 pub mod cosmos;
+pub mod keys;
 pub mod permissions;
 pub mod private_endpoint_connections;
 pub mod resource_groups;

@@ -1,9 +1,12 @@
 //! The key: adopt an RSA key whose operations fit the target, or create one (RSA, 3072 bits by
-//! default). On an RBAC vault where the signed-in principal has no data-plane role yet (a new
-//! vault: Owner holds no dataActions), it is granted Key Vault Crypto Officer on the vault first,
-//! and the RBAC propagation delay (403 `ForbiddenByRbac` for a while) is ridden out.
+//! default) through Resource Manager's create-if-not-exist, which never adds a second version.
+//! The key is read through the data plane (the plan's read, the final check), so on an RBAC vault
+//! where the signed-in principal has no data-plane role yet (a new vault: Owner holds no
+//! dataActions), it is granted Key Vault Crypto Officer on the vault first, and the RBAC
+//! propagation delay (403 `ForbiddenByRbac` for a while) is ridden out.
 
 use super::grant::{Principal, assign_role, assignment_name};
+use crate::clients::arm::keys::ArmKey;
 use crate::clients::arm::role_definitions::builtin;
 use crate::clients::arm::vaults::{AccessPermissions, AccessPolicyEntry, Vault};
 use crate::context::{Ctx, PROPAGATION_ATTEMPTS};
@@ -13,7 +16,7 @@ use crate::ops::onboard::OnboardSpec;
 use crate::output::{Action, Outcome, PlannedStep, StepKind, StepReport};
 use crate::report::ReporterExt;
 use crate::{Cloud, KeyUri, ObjectId, Refusal, VersionedKeyUri};
-use azure_security_keyvault_keys::models::{Key, KeyOperation, KeyType};
+use azure_security_keyvault_keys::models::{Key, KeyType};
 use url::Url;
 
 /// What this tool reads of a key.
@@ -63,6 +66,35 @@ impl KeyFacts {
         }
     }
 
+    /// The facts of a key as Resource Manager returns it; `kid` in the data plane's form (the
+    /// vault's URL, as [`read_key`] gives it), since ARM may spell the host with `:443`.
+    pub fn from_arm(ctx: &Ctx, vault: &Vault, key: &ArmKey) -> anyhow::Result<Self> {
+        let version = key.version().ok_or_else(|| {
+            anyhow::anyhow!(
+                "Resource Manager returned key {} without keyUriWithVersion",
+                key.name
+            )
+        })?;
+        let base = vault_url(ctx, vault);
+        let props = &key.properties;
+        Ok(Self {
+            kid: format!(
+                "{}/keys/{}/{version}",
+                base.as_str().trim_end_matches('/'),
+                key.name
+            ),
+            kty: props.kty.clone().unwrap_or_default(),
+            ops: props.key_ops.clone(),
+            enabled: props
+                .attributes
+                .as_ref()
+                .and_then(|a| a.enabled)
+                .unwrap_or(true),
+            size_bits: props.key_size.map(|s| s as usize),
+            created: props.attributes.as_ref().and_then(|a| a.created),
+        })
+    }
+
     pub fn is_rsa(&self) -> bool {
         self.kty.eq_ignore_ascii_case("RSA") || self.kty.eq_ignore_ascii_case("RSA-HSM")
     }
@@ -84,13 +116,6 @@ pub fn needed_ops(target: EncryptionTarget) -> [&'static str; 2] {
     match target {
         EncryptionTarget::Cosmos => ["wrapKey", "unwrapKey"],
         EncryptionTarget::Atlas => ["encrypt", "decrypt"],
-    }
-}
-
-fn operations(target: EncryptionTarget) -> Vec<KeyOperation> {
-    match target {
-        EncryptionTarget::Cosmos => vec![KeyOperation::WrapKey, KeyOperation::UnwrapKey],
-        EncryptionTarget::Atlas => vec![KeyOperation::Encrypt, KeyOperation::Decrypt],
     }
 }
 
@@ -160,18 +185,19 @@ pub enum KeyFound {
     NotReadable,
 }
 
-/// The signed-in principal's own key access the run grants first, so the key can be read or
-/// created: a new RBAC vault gives no one key access, not even its Owner (Key Vault RBAC guide).
+/// The signed-in principal's own key access the run grants first, so the key can be read (the
+/// plan's read, the check before the handoff): a new RBAC vault gives no one key access, not even
+/// its Owner (Key Vault RBAC guide). Creating the key needs none: it goes through Resource Manager.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyAccess {
     /// Key Vault Crypto Officer on the vault (RBAC vaults).
     CryptoOfficer,
-    /// An access policy with keys get and create (access-policy vaults).
+    /// An access policy with keys get (access-policy vaults).
     AccessPolicy,
 }
 
 const SELF_ROLE_DETAIL: &str = "Key Vault Crypto Officer on the vault";
-const SELF_POLICY_DETAIL: &str = "access policy keys get/create";
+const SELF_POLICY_DETAIL: &str = "access policy keys get";
 
 impl KeyAccess {
     pub fn for_vault(rbac: bool) -> Self {
@@ -215,9 +241,9 @@ impl KeyAccess {
         new_vault: bool,
     ) -> PlannedStep {
         let why = if new_vault {
-            "a new RBAC vault gives no one key access, not even its Owner, so the key can be created"
+            "a new RBAC vault gives no one key access, not even its Owner, so this run can read the key it creates and check it"
         } else {
-            "no key access there yet, so the key can be read or created"
+            "no key access there yet, so this run can read the key and check it"
         };
         PlannedStep::new(StepKind::KeyAccess, Action::Create, self.resource(spec, me))
             .detail(format!("{} for {who}: {why}", self.detail()))
@@ -238,7 +264,7 @@ impl KeyAccess {
                     tenant_id: ctx.tenant.to_string(),
                     object_id: me.id.to_string(),
                     permissions: AccessPermissions {
-                        keys: vec!["get".into(), "create".into()],
+                        keys: vec!["get".into()],
                     },
                 };
                 ctx.arm
@@ -289,7 +315,7 @@ pub fn step(spec: &OnboardSpec, found: &KeyFound) -> PlannedStep {
 }
 
 /// The key once the run needs it: read (after the key access the run granted, riding out RBAC
-/// propagation), checked, or created. `granted` says whether the run granted key access
+/// propagation), checked, or created through Resource Manager. `granted` says whether the run granted key access
 /// already; if it did not and the vault refuses, access is granted now (reported in `extra`).
 pub async fn apply(
     ctx: &Ctx,
@@ -304,7 +330,6 @@ pub async fn apply(
         let report = StepReport::new(StepKind::Key, Outcome::Unchanged, facts.kid.clone());
         return Ok((facts.clone(), report));
     }
-    let mut granted = granted;
     let existing = if matches!(found, KeyFound::Absent) {
         None
     } else {
@@ -317,7 +342,6 @@ pub async fn apply(
                             .apply(ctx, spec, me)
                             .await?,
                     );
-                    granted = true;
                 }
                 ctx.retrying(
                     "your key access to reach the vault",
@@ -335,10 +359,11 @@ pub async fn apply(
         let report = StepReport::new(StepKind::Key, Outcome::Unchanged, facts.kid.clone());
         return Ok((facts, report));
     }
-    // Key Vault's create always adds a version, so a run that planned the key absent reads it
-    // once more right before creating it: a key another run created meanwhile is adopted, and
-    // concurrent onboardings end with one version.
-    if let Ok(Some(facts)) = read_key(ctx, vault, &spec.key).await {
+    // A key another run made since the plan read is adopted without a write; a key it makes
+    // between this read and the create below is returned by the create as it is (no second
+    // version), and reported as created, as nothing tells the two apart.
+    let before = read_key(ctx, vault, &spec.key).await;
+    if let Ok(Some(facts)) = before {
         check_key(spec, &facts)?;
         let report = StepReport::new(StepKind::Key, Outcome::Adopted, facts.kid.clone())
             .detail("created by another run while this one was running; this run adds no version");
@@ -346,37 +371,28 @@ pub async fn apply(
     }
     ctx.reporter
         .started(StepKind::Key, format!("{}/keys/{}", spec.vault, spec.key));
-    let client = ctx.key_vault(&vault_url(ctx, vault))?;
-    let ops = operations(spec.target);
-    let create = || client.create_rsa_key(&spec.key, spec.key_size, &ops);
-    let created = match create().await {
-        Ok(k) => k,
-        Err(e) if forbidden(&e) && !granted => {
-            extra.push(
-                KeyAccess::for_vault(vault.rbac())
-                    .apply(ctx, spec, me)
-                    .await?,
-            );
-            ctx.retrying(
-                "your key access to reach the vault",
-                PROPAGATION_ATTEMPTS,
-                forbidden,
-                create,
-            )
-            .await?
-        }
-        Err(e) if forbidden(&e) => {
-            ctx.retrying(
-                "your key access to reach the vault",
-                PROPAGATION_ATTEMPTS,
-                forbidden,
-                create,
-            )
-            .await?
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let facts = KeyFacts::from_key(&created);
+    let created = ctx
+        .arm
+        .create_key_if_not_exist(
+            &spec.vault_id(),
+            &spec.key,
+            spec.key_size,
+            &needed_ops(spec.target),
+        )
+        .await?;
+    let facts = KeyFacts::from_arm(ctx, vault, &created)?;
+    check_key(spec, &facts)?;
+    // The check before the handoff reads the key through the data plane: a key access still
+    // propagating is waited for here, where the wait says what it is for.
+    if matches!(&before, Err(e) if forbidden(e)) {
+        ctx.retrying(
+            "your key access to reach the vault",
+            PROPAGATION_ATTEMPTS,
+            forbidden,
+            || read_key(ctx, vault, &spec.key),
+        )
+        .await?;
+    }
     let report =
         StepReport::new(StepKind::Key, Outcome::Created, facts.kid.clone()).detail(format!(
             "RSA {}, {}",

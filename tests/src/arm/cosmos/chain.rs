@@ -109,14 +109,23 @@ pub fn vault_tenant(vault: &ArmResource) -> Option<TenantId> {
 /// read (troubleshoot-cmk 1.1).
 const IGNORED_CALLER: &str = "name=Unknown/unknown;appid=00000000-0000-0000-0000-000000000000;oid=00000000-0000-0000-0000-000000000000";
 
-/// Key Vault's network rules with Cosmos DB as a trusted service: it passes a firewall or disabled
-/// public access only while `bypass` is `AzureServices` (how-to-setup-customer-managed-keys: "allow
-/// trusted Microsoft services to bypass its firewall"; overview-vnet-service-endpoints, "Grant
-/// access to trusted Azure services": with `Disabled` "allowlisted services still bypass").
+/// Key Vault's network rules with Cosmos DB as a trusted service: it passes a firewall only while
+/// `bypass` is `AzureServices` (how-to-setup-customer-managed-keys: "allow trusted Microsoft
+/// services to bypass its firewall"), and never a vault with public access disabled: Key Vault
+/// must allow "all networks" or "specific virtual networks and IP addresses" (troubleshoot-cmk,
+/// "Cosmos DB account is in revoke state"), private-endpoint-only vaults do not work (DESIGN.md).
 fn firewall(vault: &ArmResource) -> Result<(), Broken> {
     let origin = network::Origin::TrustedService("Microsoft.DocumentDB");
-    let Err(blocked) = network::allows(&vault.body, &origin) else {
-        return Ok(());
+    let public_disabled = vault.body["properties"]["publicNetworkAccess"]
+        .as_str()
+        .is_some_and(|p| p.eq_ignore_ascii_case("disabled"));
+    let blocked = if public_disabled {
+        network::Blocked::Connection
+    } else {
+        match network::allows(&vault.body, &origin) {
+            Ok(()) => return Ok(()),
+            Err(blocked) => blocked,
+        }
     };
     let error = match network::refusal(vault, blocked, &origin, IGNORED_CALLER).body {
         Body::Json(v) => v,
