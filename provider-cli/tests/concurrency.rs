@@ -258,6 +258,49 @@ async fn two_setups_at_once_end_as_one() {
     assert_one_setup(&w, &reference, name);
 }
 
+/// A run that found the app (left by an interrupted run) but not yet the identity, while another
+/// run makes the identity and its credential: the first must read the identity again rather than
+/// take the new credential for one that trusts someone else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_setup_inside_anothers_plan_after_an_interrupted_run_ends_as_one() {
+    let w = World::start(1);
+    w.run(Phase::Setup).await.unwrap();
+    let reference = w.comparable();
+    // The state an interrupted run leaves after its first write: the app only.
+    {
+        let mut state = w.sim.state();
+        state
+            .resources
+            .retain(|_, r| r.kind != "Microsoft.ManagedIdentity/userAssignedIdentities");
+        for t in state.tenants.iter_mut().filter(|t| t.alias == "provider") {
+            for app in t.applications.iter_mut() {
+                app.federated_identity_credentials.clear();
+            }
+            // The identity's own service principal goes with it.
+            t.service_principals
+                .retain(|sp| sp.display_name != "uami-cmk");
+        }
+    }
+    let interrupted = w.save();
+    let mark = w.sim.log().mark();
+    setup::plan(&w.provider_ctx(), &w.setup_spec())
+        .await
+        .unwrap();
+    let requests = requests_since(&w, mark);
+    for k in 1..=requests {
+        let name = format!("setup B inside setup A's plan after its request {k}, app left over");
+        w.restore(&interrupted);
+        let ctx_a = w.provider_ctx();
+        let a = async {
+            let plan = setup::plan(&ctx_a, &w.setup_spec()).await?;
+            setup::apply(&ctx_a, plan).await
+        };
+        let b = w.run(Phase::Setup);
+        b_inside_a(&w, &name, after_request(k), a, b).await;
+        assert_one_setup(&w, &reference, &name);
+    }
+}
+
 /// The world after setup, the state one onboarding of customer 1 leaves, and its write count.
 async fn onboarding_reference() -> (World, proofs::Boundary, Vec<String>, usize) {
     let w = World::start(1);

@@ -143,17 +143,28 @@ pub async fn plan(ctx: &Ctx, spec: &SetupSpec) -> anyhow::Result<SetupPlan> {
     };
 
     let app = app::plan(ctx, spec).await?;
-    let identity = identity::plan(ctx, spec).await?;
+    let mut identity = identity::plan(ctx, spec).await?;
     let mut warnings = Vec::new();
-    let credential = match (&app.found, &identity.found) {
-        (Some(found), identity_found) => {
-            let existing = ctx.graph.federated_credentials(&found.id).await?;
+    let existing = match &app.found {
+        Some(found) => Some(ctx.graph.federated_credentials(&found.id).await?),
+        None => None,
+    };
+    // A credential of our name next to an identity read as absent: another run may have made
+    // both since that read, so the identity is read again before the credential is judged.
+    let ours = |c: &crate::fic::GraphFederatedIdentityCredential| {
+        c.name.eq_ignore_ascii_case(spec.credential_name.as_str())
+    };
+    if identity.found.is_none() && existing.iter().flatten().any(ours) {
+        identity = identity::plan(ctx, spec).await?;
+    }
+    let credential = match (&existing, &identity.found) {
+        (Some(existing), identity_found) => {
             let principal = identity_found.as_ref().map(|i| i.properties.principal_id);
-            let decided = credential::decide(ctx, spec, &existing, principal).await?;
+            let decided = credential::decide(ctx, spec, existing, principal).await?;
             warnings.extend(credential::near_miss_warnings(
                 ctx.cloud(),
                 spec,
-                &existing,
+                existing,
                 principal,
             ));
             identity_found.as_ref().map(|_| decided)
