@@ -360,6 +360,13 @@ fn read_json(path: &Path, send: impl Fn(Read1) -> bool) {
         }
     };
     let mut reader = BufReader::new(file);
+    // A UTF-8 byte-order mark (spreadsheet exports write one) is not part of the JSON.
+    if reader
+        .fill_buf()
+        .is_ok_and(|b| b.starts_with(&[0xEF, 0xBB, 0xBF]))
+    {
+        reader.consume(3);
+    }
     // An array is streamed element by element; otherwise one object per line.
     let array = loop {
         let buf = match reader.fill_buf() {
@@ -599,5 +606,21 @@ mod tests {
         assert_eq!(csv_fields("a,,c").unwrap(), ["a", "", "c"]);
         assert!(csv_fields(r#"a,"b"#).is_err());
         assert!(csv_fields(r#"a,b"c"#).is_err());
+    }
+
+    #[test]
+    fn a_json_manifest_may_start_with_a_byte_order_mark() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let path = dir.path().join("m.json");
+        let body = r#"[{"customer":"a","handoff":"a.json","account":"acct-a"}]"#;
+        std::fs::write(&path, [&[0xEF, 0xBB, 0xBF][..], body.as_bytes()].concat()).unwrap();
+        let rows = std::sync::Mutex::new(Vec::new());
+        read_json(&path, |r| {
+            rows.lock().unwrap().push(r);
+            true
+        });
+        let rows = rows.into_inner().unwrap();
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert!(rows[0].1.is_ok(), "{rows:?}");
     }
 }
