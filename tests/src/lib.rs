@@ -53,6 +53,7 @@ pub mod bench;
 pub mod bin_run;
 pub mod clock;
 pub mod contract;
+pub mod docs_check;
 pub mod faults;
 pub mod graph;
 pub mod harness;
