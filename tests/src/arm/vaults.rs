@@ -1011,6 +1011,47 @@ fn policies_json(entries: &[AccessPolicyEntry]) -> Value {
     )
 }
 
+/// Sets the members a PUT's `VaultProperties` and a PATCH's `VaultPatchProperties` share, each
+/// only when the request names it.
+macro_rules! set_members_both_name {
+    ($set:ident, $p:ident) => {{
+        $set(
+            "accessPolicies",
+            $p.access_policies.as_deref().map(policies_json),
+        );
+        $set(
+            "enabledForDeployment",
+            $p.enabled_for_deployment.map(Value::from),
+        );
+        $set(
+            "enabledForDiskEncryption",
+            $p.enabled_for_disk_encryption.map(Value::from),
+        );
+        $set(
+            "enabledForTemplateDeployment",
+            $p.enabled_for_template_deployment.map(Value::from),
+        );
+        $set("enableSoftDelete", $p.enable_soft_delete.map(Value::from));
+        $set(
+            "softDeleteRetentionInDays",
+            $p.soft_delete_retention_in_days.map(Value::from),
+        );
+        $set(
+            "enableRbacAuthorization",
+            $p.enable_rbac_authorization.map(Value::from),
+        );
+        $set(
+            "enablePurgeProtection",
+            $p.enable_purge_protection.map(Value::from),
+        );
+        $set("networkAcls", $p.network_acls.as_ref().map(|a| json!(a)));
+        $set(
+            "publicNetworkAccess",
+            $p.public_network_access.clone().map(Value::from),
+        );
+    }};
+}
+
 /// Sets the members a PUT names on the stored properties.
 fn apply_properties(props: &mut Value, p: &VaultProperties) {
     let mut set = |k: &str, v: Option<Value>| {
@@ -1022,40 +1063,7 @@ fn apply_properties(props: &mut Value, p: &VaultProperties) {
         "sku",
         Some(json!({ "family": "A", "name": p.sku.name.as_str() })),
     );
-    set(
-        "accessPolicies",
-        p.access_policies.as_deref().map(policies_json),
-    );
-    set(
-        "enabledForDeployment",
-        p.enabled_for_deployment.map(Value::from),
-    );
-    set(
-        "enabledForDiskEncryption",
-        p.enabled_for_disk_encryption.map(Value::from),
-    );
-    set(
-        "enabledForTemplateDeployment",
-        p.enabled_for_template_deployment.map(Value::from),
-    );
-    set("enableSoftDelete", p.enable_soft_delete.map(Value::from));
-    set(
-        "softDeleteRetentionInDays",
-        p.soft_delete_retention_in_days.map(Value::from),
-    );
-    set(
-        "enableRbacAuthorization",
-        p.enable_rbac_authorization.map(Value::from),
-    );
-    set(
-        "enablePurgeProtection",
-        p.enable_purge_protection.map(Value::from),
-    );
-    set("networkAcls", p.network_acls.as_ref().map(|a| json!(a)));
-    set(
-        "publicNetworkAccess",
-        p.public_network_access.clone().map(Value::from),
-    );
+    set_members_both_name!(set, p);
 }
 
 fn patch(call: &Call) -> Reply {
@@ -1126,40 +1134,7 @@ fn patch(call: &Call) -> Reply {
             .as_ref()
             .map(|s| json!({ "family": "A", "name": s.name.as_str() })),
     );
-    set(
-        "accessPolicies",
-        p.access_policies.as_deref().map(policies_json),
-    );
-    set(
-        "enabledForDeployment",
-        p.enabled_for_deployment.map(Value::from),
-    );
-    set(
-        "enabledForDiskEncryption",
-        p.enabled_for_disk_encryption.map(Value::from),
-    );
-    set(
-        "enabledForTemplateDeployment",
-        p.enabled_for_template_deployment.map(Value::from),
-    );
-    set("enableSoftDelete", p.enable_soft_delete.map(Value::from));
-    set(
-        "enableRbacAuthorization",
-        p.enable_rbac_authorization.map(Value::from),
-    );
-    set(
-        "softDeleteRetentionInDays",
-        p.soft_delete_retention_in_days.map(Value::from),
-    );
-    set(
-        "enablePurgeProtection",
-        p.enable_purge_protection.map(Value::from),
-    );
-    set("networkAcls", p.network_acls.as_ref().map(|a| json!(a)));
-    set(
-        "publicNetworkAccess",
-        p.public_network_access.clone().map(Value::from),
-    );
+    set_members_both_name!(set, p);
     if let Some(tags) = request.tags {
         vault.body["tags"] = json!(tags);
     }
