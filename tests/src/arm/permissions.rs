@@ -35,7 +35,8 @@ pub fn covers(outer: &str, inner: &str) -> bool {
 
 /// The `Permission` objects of every role `principal` holds at `scope` or above.
 pub fn effective(state: &State, principal: &str, scope: &str) -> Vec<Value> {
-    role_assignments::all(state)
+    role_assignments::related(state, scope)
+        .into_iter()
         .filter(|ra| ra.principal_id.eq_ignore_ascii_case(principal) && covers(&ra.scope, scope))
         .filter_map(|ra| role_definitions::definition(state, &ra.role_definition_id))
         .flat_map(|d| {
@@ -109,7 +110,7 @@ pub fn may(call: &Call, scope: &str, action: &str) -> bool {
 /// ARM list a subscription for a caller and let it read the subscription (Subscriptions_List
 /// returns the subscriptions the caller has access to).
 pub fn has_any_access(state: &State, principal: &str, scope: &str) -> bool {
-    role_assignments::all(state).any(|ra| {
+    role_assignments::related(state, scope).iter().any(|ra| {
         ra.principal_id.eq_ignore_ascii_case(principal)
             && (covers(&ra.scope, scope) || covers(scope, &ra.scope))
     })

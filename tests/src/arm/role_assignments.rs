@@ -30,6 +30,8 @@ use crate::routes::{Call, Route};
 use crate::state::{ArmResource, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::ops::Bound;
 use xtcmk::SubscriptionId;
 
 pub const KIND: &str = "Microsoft.Authorization/roleAssignments";
@@ -84,22 +86,47 @@ pub struct Assignment {
     pub role_definition_id: String,
 }
 
-/// Every stored role assignment.
-pub fn all(state: &State) -> impl Iterator<Item = Assignment> + '_ {
-    state
-        .resources
-        .values()
-        .filter(|r| r.kind.eq_ignore_ascii_case(KIND))
-        .map(|r| {
-            let p = &r.body["properties"];
-            let s = |k: &str| p[k].as_str().unwrap_or_default().to_string();
-            Assignment {
-                id: r.id.clone(),
-                scope: s("scope"),
-                principal_id: s("principalId"),
-                role_definition_id: s("roleDefinitionId"),
+/// The stored role assignments whose scope is `scope`, above it or below it (the candidates
+/// of [`permissions::covers`] either way; callers apply the exact test). Found by key range, not
+/// by a walk over every resource in the cloud: an assignment's key is its scope, lowercased,
+/// then `/providers/microsoft.authorization/roleassignments/{name}`.
+pub fn related(state: &State, scope: &str) -> Vec<Assignment> {
+    const AT: &str = "/providers/microsoft.authorization/roleassignments/";
+    let scope = scope.trim_end_matches('/').to_ascii_lowercase();
+    // At or below the scope, then at each scope above it, up to the root.
+    let mut prefixes = vec![format!("{scope}/")];
+    let mut end = scope.len();
+    while let Some(i) = scope[..end].rfind('/') {
+        prefixes.push(format!("{}{AT}", &scope[..i]));
+        end = i;
+    }
+    let mut found: BTreeMap<&str, Assignment> = BTreeMap::new();
+    for prefix in &prefixes {
+        let keys = state
+            .resources
+            .range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded))
+            .take_while(|(k, _)| k.starts_with(prefix.as_str()));
+        for (key, r) in keys {
+            if r.kind.eq_ignore_ascii_case(KIND) {
+                found.entry(key).or_insert_with(|| assignment(r));
             }
-        })
+        }
+    }
+    found.into_values().collect()
+}
+
+fn assignment(r: &ArmResource) -> Assignment {
+    let p = &r.body["properties"];
+    let s = |k: &str| p[k].as_str().unwrap_or_default().to_string();
+    Assignment {
+        id: r.id.clone(),
+        scope: p["scope"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| scope_of(&r.id)),
+        principal_id: s("principalId"),
+        role_definition_id: s("roleDefinitionId"),
+    }
 }
 
 /// The scope part of a path: everything before `/providers/Microsoft.Authorization/`.
@@ -522,7 +549,9 @@ fn put(call: &Call) -> Reply {
             && a.scope.eq_ignore_ascii_case(&scope)
     };
     if let Some(existing) = state.resource(&id) {
-        let a = all(&state).find(|a| a.id.eq_ignore_ascii_case(&existing.id));
+        let a = related(&state, &scope)
+            .into_iter()
+            .find(|a| a.id.eq_ignore_ascii_case(&existing.id));
         return match a {
             Some(a) if same(&a) => Reply::json(201, existing.body.clone()),
             _ => error(
@@ -532,7 +561,7 @@ fn put(call: &Call) -> Reply {
             ),
         };
     }
-    if all(&state).any(|a| same(&a)) {
+    if related(&state, &scope).iter().any(same) {
         return error(
             409,
             "RoleAssignmentExists",
@@ -599,7 +628,8 @@ fn list(call: &Call) -> Reply {
         .nth(1)
         .filter(|_| filter.contains("assignedTo(") || filter.contains("principalId eq"))
         .map(str::to_ascii_lowercase);
-    let value: Vec<Value> = all(&state)
+    let value: Vec<Value> = related(&state, &scope)
+        .into_iter()
         .filter(|a| {
             let related = if at_scope {
                 permissions::covers(&a.scope, &scope)

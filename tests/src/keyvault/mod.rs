@@ -337,42 +337,20 @@ pub fn authorize_principal(
         .and_then(Value::as_bool)
         .unwrap_or(managed_hsm);
     if rbac {
-        let allowed = state.resources.values().any(|r| {
-            if !r
-                .kind
-                .eq_ignore_ascii_case("Microsoft.Authorization/roleAssignments")
-            {
-                return false;
-            }
-            let props = &r.body["properties"];
-            let scope = props
-                .get("scope")
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .unwrap_or_else(|| {
-                    let lower = r.id.to_ascii_lowercase();
-                    let cut = lower
-                        .find("/providers/microsoft.authorization/roleassignments/")
-                        .unwrap_or(lower.len());
-                    r.id[..cut].to_string()
-                });
-            // A key operation's resource is the key (`{vault}/keys/{name}`): assignments at the
-            // key, the vault or above cover it (Key Vault RBAC, key-scope role assignments).
-            let target = match key {
-                None => vault.id.clone(),
-                Some(key) => format!("{}/keys/{key}", vault.id),
-            };
-            let covers = crate::arm::permissions::covers(&scope, &target);
-            let principal = props.get("principalId").and_then(Value::as_str) == Some(oid.as_str());
-            let role = props
-                .get("roleDefinitionId")
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            covers
-                && principal
-                && role_grants(state, role, permission)
-                && crate::arm::role_assignments::propagated(shared, &r.id)
-        });
+        // A key operation's resource is the key (`{vault}/keys/{name}`): assignments at the
+        // key, the vault or above cover it (Key Vault RBAC, key-scope role assignments).
+        let target = match key {
+            None => vault.id.clone(),
+            Some(key) => format!("{}/keys/{key}", vault.id),
+        };
+        let allowed = crate::arm::role_assignments::related(state, &target)
+            .iter()
+            .any(|ra| {
+                crate::arm::permissions::covers(&ra.scope, &target)
+                    && ra.principal_id == oid
+                    && role_grants(state, &ra.role_definition_id, permission)
+                    && crate::arm::role_assignments::propagated(shared, &ra.id)
+            });
         if allowed {
             return Ok(());
         }

@@ -258,8 +258,9 @@ impl State {
     /// The tenant Entra finds for a tenant reference in a URL: its id or one of its verified
     /// domains (aliases are the simulator's own handles, which Entra would not know).
     pub fn tenant_by_entra_ref(&self, key: &str) -> Option<&Tenant> {
+        let id = hyphenated_guid(key);
         self.tenants.iter().find(|t| {
-            t.id.to_string().eq_ignore_ascii_case(key)
+            Some(t.id.as_uuid()) == id.as_ref()
                 || t.verified_domains
                     .iter()
                     .any(|d| d.eq_ignore_ascii_case(key))
@@ -268,8 +269,9 @@ impl State {
 
     /// The tenant a test or the admin endpoint names: its id, a verified domain or its alias.
     pub fn tenant_by_ref(&self, key: &str) -> Option<&Tenant> {
+        let id = hyphenated_guid(key);
         self.tenants.iter().find(|t| {
-            t.id.to_string().eq_ignore_ascii_case(key)
+            Some(t.id.as_uuid()) == id.as_ref()
                 || t.verified_domains
                     .iter()
                     .any(|d| d.eq_ignore_ascii_case(key))
@@ -279,20 +281,20 @@ impl State {
 
     /// A subscription (by its id, case-insensitive text) and its tenant.
     pub fn subscription(&self, id: &str) -> Option<(&Tenant, &Subscription)> {
+        let id = hyphenated_guid(id)?;
         self.tenants.iter().find_map(|t| {
             t.subscriptions
                 .iter()
-                .find(|s| s.id.to_string().eq_ignore_ascii_case(id))
+                .find(|s| *s.id.as_uuid() == id)
                 .map(|s| (t, s))
         })
     }
 
     pub fn subscription_mut(&mut self, id: &str) -> Option<&mut Subscription> {
-        self.tenants.iter_mut().find_map(|t| {
-            t.subscriptions
-                .iter_mut()
-                .find(|s| s.id.to_string().eq_ignore_ascii_case(id))
-        })
+        let id = hyphenated_guid(id)?;
+        self.tenants
+            .iter_mut()
+            .find_map(|t| t.subscriptions.iter_mut().find(|s| *s.id.as_uuid() == id))
     }
 
     pub fn user_by_upn(&self, upn: &str) -> Option<(&Tenant, &User)> {
@@ -354,9 +356,10 @@ impl State {
 
     /// The vault with this name (vault names are unique across the cloud).
     pub fn vault(&self, name: &str) -> Option<&ArmResource> {
+        // The name first: it rules out nearly every resource in one short comparison.
         self.resources.values().find(|r| {
-            r.kind.eq_ignore_ascii_case("Microsoft.KeyVault/vaults")
-                && r.name.eq_ignore_ascii_case(name)
+            r.name.eq_ignore_ascii_case(name)
+                && r.kind.eq_ignore_ascii_case("Microsoft.KeyVault/vaults")
         })
     }
 
@@ -369,4 +372,13 @@ impl State {
             .parse()
             .ok()
     }
+}
+
+/// `key` as a GUID when it is written the way ids are compared here (hyphenated, any case), so
+/// a lookup parses it once instead of formatting every stored id.
+fn hyphenated_guid(key: &str) -> Option<uuid::Uuid> {
+    if key.len() != 36 {
+        return None;
+    }
+    uuid::Uuid::try_parse(key).ok()
 }
