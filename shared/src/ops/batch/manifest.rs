@@ -205,8 +205,14 @@ fn csv_fields(line: &str) -> Result<Vec<String>, String> {
                 was_quoted = false;
             }
             (false, '"') => return Err("a quote in the middle of a field".into()),
+            // RFC 4180: a quoted field ends at its closing quote; only the comma may follow.
+            (false, c) if was_quoted && !c.is_whitespace() => {
+                return Err(format!(
+                    "`{c}` after a quoted field's closing quote (write the whole field inside the quotes)"
+                ));
+            }
             (false, c) => {
-                if !(was_quoted && c.is_whitespace()) {
+                if !was_quoted {
                     field.push(c);
                 }
             }
@@ -606,6 +612,8 @@ mod tests {
         assert_eq!(csv_fields("a,,c").unwrap(), ["a", "", "c"]);
         assert!(csv_fields(r#"a,"b"#).is_err());
         assert!(csv_fields(r#"a,b"c"#).is_err());
+        assert!(csv_fields(r#""abc"def,x"#).is_err());
+        assert_eq!(csv_fields(r#""abc" ,x"#).unwrap(), ["abc", "x"]);
     }
 
     #[test]
