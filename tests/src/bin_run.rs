@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 /// The tool's own variables, removed so a developer's shell cannot change what a test sees.
-const TOOL_VARIABLES: [&str; 5] = [
+pub const TOOL_VARIABLES: [&str; 5] = [
     "XTCMK_CLOUD",
     "XTCMK_OUTPUT",
     "XTCMK_LOG",

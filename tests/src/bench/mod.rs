@@ -1,16 +1,18 @@
 //! The fleet benchmark (`xtcmk-sim bench`): N customers, each in its own tenant and
 //! subscription, through phase 2 (`onboard`, the library operation, one HTTP stack per customer
-//! as each customer's admin runs it) and phase 3 (`cosmos deploy` through the batch loop, one
-//! HTTP stack for the provider), against the in-process simulator with a fixed latency and
-//! ARM's and Graph's throttling on. Figures, not assertions: wall time, requests and writes per
-//! customer from the simulator's log, the lower bound and the ratio, peak memory, and each
-//! binary's cold start.
+//! as each customer's admin runs it) and phase 3 (`xtcmk-provider cosmos deploy --batch`, the
+//! built binary in a process of its own), against the in-process simulator in real time with a
+//! fixed latency and ARM's and Graph's throttling on. Figures, not assertions: wall time,
+//! requests and writes per customer from the simulator's log, the lower bound and the ratio, the
+//! batch process's peak memory, open files and CPU, and each binary's cold start.
 //!
 //! Lower bound of a phase = max(critical path × latency, for every ARM bucket
 //! (requests − burst) ÷ refill): a customer's requests within one operation each await the one
 //! before (the critical path is the requests of one customer), and no schedule gets more out of
 //! a subscription's bucket than its burst plus its refill. The run's bound is the sum of the two
 //! phases' (phase 3 reads the handoffs phase 2 writes).
+
+mod batch_process;
 
 use crate::log::LoggedRequest;
 use crate::scenario::fleet::{self, Fleet, FleetCustomer};
@@ -21,10 +23,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use xtcmk::Ctx;
 use xtcmk::http::RetrySettings;
-use xtcmk::ops::batch::{self, BatchReporter, ItemOutcome, Needs, Source, items};
-use xtcmk::report::Event;
 
 /// The client polls a long-running operation at most once a second (`http/lro.rs`).
 const MIN_POLL_SECONDS: f64 = 1.0;
@@ -64,9 +63,14 @@ pub struct PhaseFigures {
     pub busiest_bucket: Option<BucketFigures>,
     /// Requests by `service METHOD`.
     pub by_kind: BTreeMap<String, u64>,
-    /// Waits the clients asked for (pacing, Retry-After, polling, propagation) and their sum.
-    pub waits: usize,
-    pub waited_seconds: f64,
+    /// Waits the in-process clients asked for (polling, propagation) and their sum (phase 2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waits: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waited_seconds: Option<f64>,
+    /// CPU time (user + system) of the batch process (phase 3).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_seconds: Option<f64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -104,10 +108,16 @@ pub struct BenchReport {
     pub requests_per_customer: f64,
     pub writes_per_customer: f64,
     pub throttled: u64,
-    /// VmHWM of this process: the tools' operations and the in-process simulator (its state
-    /// and request log grow with N).
+    /// Peak resident memory of phase 3's batch process (`xtcmk-provider cosmos deploy
+    /// --batch`): the figure that should stay flat in N.
     #[serde(rename = "peakMemoryMiB")]
-    pub peak_memory_mib: f64,
+    pub peak_memory_mib: Option<f64>,
+    /// VmHWM of the bench's own process: the in-process simulator (its state and request log
+    /// grow with N) and phase 2's customers.
+    #[serde(rename = "benchProcessPeakMemoryMiB")]
+    pub bench_process_peak_memory_mib: f64,
+    /// The most files the batch process held open at once (its connections among them).
+    pub batch_peak_open_files: Option<u64>,
     pub onboard: PhaseFigures,
     pub deploy: PhaseFigures,
     pub accounts_created: u64,
@@ -146,25 +156,7 @@ impl Machine {
 
 /// VmHWM of this process in MiB (0 where /proc is not there).
 pub fn peak_memory_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|t| {
-            t.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(0.0)
-}
-
-/// A batch reporter that keeps nothing (the summary has the counters).
-struct Silent;
-
-impl BatchReporter for Silent {
-    fn begin(&self, _total: u64) {}
-    fn event(&self, _customer: &str, _event: Event) {}
-    fn finished(&self, _outcome: &ItemOutcome) {}
+    batch_process::vm_hwm_kib("/proc/self/status").unwrap_or(0) as f64 / 1024.0
 }
 
 /// ARM's bucket of a request: `(subscription, reads|writes|deletes)`.
@@ -250,7 +242,9 @@ pub async fn run(spec: &BenchSpec) -> anyhow::Result<BenchReport> {
     } else {
         ThrottleOptions::default()
     };
+    // Real time, as `serve` runs: buckets refill by the clock and every wait is slept.
     let options = SimOptions {
+        zero_delay: false,
         latency: spec.latency,
         throttle,
         ..SimOptions::default()
@@ -292,47 +286,61 @@ pub async fn run(spec: &BenchSpec) -> anyhow::Result<BenchReport> {
     let onboard_wall = started.elapsed();
     let onboard_log = sim.log().since(mark);
 
-    // Phase 3: one batch over the folder of handoffs, one stack for the provider.
-    let mark = sim.log().mark();
-    let started = Instant::now();
-    let provider = stack(
+    // Phase 3: the provider's binary runs one batch over the folder of handoffs, in a process
+    // of its own, so its peak memory and CPU time are the batch's, apart from the simulator's.
+    let provider_bin = spec
+        .bin_dir
+        .as_ref()
+        .map(|d| d.join("xtcmk-provider"))
+        .filter(|p| p.is_file())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "xtcmk-provider is not in --bin-dir; build it first (cargo build --release -p xtcmk-provider)"
+            )
+        })?;
+    let uami = fleet.uami_id().to_string();
+    let concurrency = spec.concurrency.to_string();
+    let handoffs = fleet.handoffs.display().to_string();
+    let args: Vec<String> = [
+        "cosmos",
+        "deploy",
+        "--batch",
+        &handoffs,
+        "--identity",
+        &uami,
+        "--subscription",
+        crate::scenario::demo::PROVIDER_SUBSCRIPTION_ID,
+        "--resource-group",
+        crate::scenario::demo::PROVIDER_RESOURCE_GROUP,
+        "--location",
+        crate::scenario::demo::LOCATION,
+        "--concurrency",
+        &concurrency,
+        "--output",
+        "json",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let env = sim.env_as_user(
         crate::scenario::demo::PROVIDER,
         crate::scenario::demo::PROVIDER_ADMIN,
-    )?;
-    let ctx = Ctx::new(
-        provider.clone(),
-        crate::scenario::demo::PROVIDER_TENANT_ID.parse()?,
-        Arc::new(xtcmk::report::NullReporter),
-    )?;
-    let shared = Arc::new(items::DeployShared {
-        identity: fleet.uami_id(),
-        app_id: None,
-        subscription: crate::scenario::demo::PROVIDER_SUBSCRIPTION_ID.parse()?,
-        resource_group: crate::scenario::demo::PROVIDER_RESOURCE_GROUP.into(),
-        exchange: false,
-        dry_run: false,
-        yes: false,
-    });
-    let needs = Needs {
-        handoff: true,
-        account: true,
-        location: true,
-        default_location: Some(xtcmk::Location::parse_field(
-            "--location",
-            crate::scenario::demo::LOCATION,
-        )?),
+    );
+    let mark = sim.log().mark();
+    let started = Instant::now();
+    let batch_run = {
+        let dir = dir.path().to_path_buf();
+        tokio::task::spawn_blocking(move || batch_process::run(&provider_bin, &dir, &args, &env))
+            .await??
     };
-    let summary = batch::run(
-        &Source::Folder(fleet.handoffs.clone()),
-        needs,
-        sim.cloud(),
-        spec.concurrency,
-        Arc::new(Silent),
-        move |row, reporter| items::deploy(ctx.clone(), shared.clone(), row, reporter),
-    )
-    .await?;
     let deploy_wall = started.elapsed();
     let deploy_log = sim.log().since(mark);
+    let count = |field: &str| batch_run.summary[field].as_u64().unwrap_or(0);
+    anyhow::ensure!(
+        batch_run.records == n as u64,
+        "the batch printed {} customer records for {n} customers",
+        batch_run.records
+    );
 
     let limits = throttle.arm.unwrap_or(ArmLimits::AZURE);
     // Phase 2's buckets never run dry (each customer has its own), so every wait its customers
@@ -359,11 +367,9 @@ pub async fn run(spec: &BenchSpec) -> anyhow::Result<BenchReport> {
         limits,
         (polls / n) as f64 * MIN_POLL_SECONDS,
     );
-    onboard.waits = onboard_waits.len();
-    onboard.waited_seconds = onboard_waited;
-    let deploy_waits = provider.requested_waits();
-    deploy.waits = deploy_waits.len();
-    deploy.waited_seconds = deploy_waits.iter().map(Duration::as_secs_f64).sum();
+    onboard.waits = Some(onboard_waits.len());
+    onboard.waited_seconds = Some(onboard_waited);
+    deploy.cpu_seconds = batch_run.cpu_seconds;
     drop(onboard_log);
     drop(deploy_log);
     let wall = onboard.wall_seconds + deploy.wall_seconds;
@@ -384,9 +390,11 @@ pub async fn run(spec: &BenchSpec) -> anyhow::Result<BenchReport> {
         requests_per_customer: (onboard.requests + deploy.requests) as f64 / n as f64,
         writes_per_customer: (onboard.writes + deploy.writes) as f64 / n as f64,
         throttled: onboard.throttled + deploy.throttled,
-        peak_memory_mib: peak_memory_mib(),
-        accounts_created: summary.done,
-        failed: summary.failed + summary.broken,
+        peak_memory_mib: batch_run.peak_memory_mib,
+        bench_process_peak_memory_mib: peak_memory_mib(),
+        batch_peak_open_files: batch_run.peak_open_files,
+        accounts_created: count("done"),
+        failed: count("failed") + count("broken"),
         lower_bound: "per phase max(critical path × latency + the operation's own waits, max over ARM buckets (requests − burst) ÷ refill); onboard + deploy".into(),
         onboard,
         deploy,

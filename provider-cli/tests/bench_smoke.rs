@@ -1,5 +1,8 @@
-//! `xtcmk-sim bench` runs end to end with two customers and no latency, and writes the figures
-//! under the documented keys (the figures themselves are measured in the README, not here).
+//! `xtcmk-sim bench` runs end to end with two customers and no latency — phase 3 through this
+//! package's binary in a process of its own — and writes the figures under the documented keys
+//! (the figures themselves are measured in the README, not here).
+
+mod common;
 
 use serde_json::Value;
 
@@ -7,11 +10,12 @@ use serde_json::Value;
 fn bench_writes_its_figures_under_the_documented_keys() {
     let dir = tempfile::TempDir::new().unwrap();
     let out = dir.path().join("bench.json");
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_xtcmk-sim"))
+    let bins = std::path::Path::new(common::BIN).parent().unwrap();
+    let run = std::process::Command::new(common::workspace_bin("xtcmk-sim"))
         .args(["bench", "--customers", "2", "--latency-ms", "0", "--out"])
         .arg(&out)
         .args(["--bin-dir"])
-        .arg(dir.path())
+        .arg(bins)
         .output()
         .unwrap();
     assert!(
@@ -30,6 +34,7 @@ fn bench_writes_its_figures_under_the_documented_keys() {
         "requestsPerCustomer",
         "writesPerCustomer",
         "peakMemoryMiB",
+        "benchProcessPeakMemoryMiB",
         "throttled",
         "customers",
         "latencyMs",
@@ -55,4 +60,21 @@ fn bench_writes_its_figures_under_the_documented_keys() {
             assert!(written[phase].get(key).is_some(), "no {phase}.{key}");
         }
     }
+    // The batch ran as its own process: its memory and CPU are measured apart from the bench's.
+    assert!(
+        written["peakMemoryMiB"].as_f64().unwrap() > 0.0,
+        "{written:#}"
+    );
+    assert!(
+        written["deploy"]["cpuSeconds"].as_f64().is_some(),
+        "{written:#}"
+    );
+    assert!(written["onboard"].get("waits").is_some(), "{written:#}");
+    let started: Vec<&str> = written["binaries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["command"].as_str().unwrap())
+        .collect();
+    assert!(started.contains(&"xtcmk-provider --help"), "{started:?}");
 }
