@@ -170,6 +170,14 @@ async fn run_batch(
         .map(|t| TenantId::parse_field("--tenant", t))
         .transpose()?;
     let given = xtcmk::cli::optional_subscription(args.subscription.as_deref())?;
+    let needs = Needs {
+        handoff: true,
+        account: true,
+        location: true,
+        default_location,
+    };
+    // The rows are checked before signing in: a bad manifest needs no credentials.
+    let checked = xtcmk::ops::batch::check(&source, &needs, &cloud).await?;
     let stack = HttpStack::from_env(cloud.clone(), args.auth.auth)?;
     let ctx = Ctx::connect(stack, tenant, printer.clone()).await?;
     printer.context(Some(ctx.tenant.to_string()), args.dry_run);
@@ -190,16 +198,11 @@ async fn run_batch(
         dry_run: args.dry_run,
         yes: args.yes,
     });
-    let needs = Needs {
-        handoff: true,
-        account: true,
-        location: true,
-        default_location,
-    };
     let summary = xtcmk::ops::batch::run(
         &source,
         needs,
         &cloud,
+        checked,
         args.batch.concurrency(),
         batch::BatchPrinter::new(printer.clone()),
         move |row, reporter| items::deploy(ctx.clone(), shared.clone(), row, reporter),

@@ -57,6 +57,14 @@ async fn run_batch(
         .as_deref()
         .map(|t| TenantId::parse_field("--tenant", t))
         .transpose()?;
+    let needs = Needs {
+        handoff: false,
+        account: true,
+        location: false,
+        default_location: None,
+    };
+    // The rows are checked before signing in: a bad manifest needs no credentials.
+    let checked = xtcmk::ops::batch::check(&source, &needs, &cloud).await?;
     let stack = HttpStack::from_env(cloud.clone(), args.auth.auth)?;
     let ctx = Ctx::connect(stack, tenant, printer.clone()).await?;
     let subscription = xtcmk::cli::subscription_or_default(given, &ctx, &printer).await?;
@@ -65,16 +73,11 @@ async fn run_batch(
         subscription,
         resource_group: args.resource_group.clone(),
     });
-    let needs = Needs {
-        handoff: false,
-        account: true,
-        location: false,
-        default_location: None,
-    };
     let summary = xtcmk::ops::batch::run(
         &source,
         needs,
         &cloud,
+        checked,
         args.batch.concurrency(),
         batch::BatchPrinter::new(printer.clone()),
         move |row, reporter| items::status(ctx.clone(), shared.clone(), row, reporter),

@@ -107,6 +107,14 @@ async fn run_batch(
     let exchange = args.as_identity
         || args.auth.auth == AuthMethod::ManagedIdentity
         || identity_token_available();
+    let needs = Needs {
+        handoff: true,
+        account: false,
+        location: false,
+        default_location: None,
+    };
+    // The rows are checked before signing in: a bad manifest needs no credentials.
+    let checked = xtcmk::ops::batch::check(&source, &needs, &cloud).await?;
     let stack = HttpStack::from_env(cloud.clone(), args.auth.auth)?;
     let ctx = Ctx::connect(stack, tenant, printer.clone()).await?;
     printer.context(Some(ctx.tenant.to_string()), false);
@@ -117,16 +125,11 @@ async fn run_batch(
         resource_group,
         exchange,
     });
-    let needs = Needs {
-        handoff: true,
-        account: false,
-        location: false,
-        default_location: None,
-    };
     let summary = xtcmk::ops::batch::run(
         &source,
         needs,
         &cloud,
+        checked,
         args.batch.concurrency(),
         batch::BatchPrinter::new(printer.clone()),
         move |row, reporter| items::doctor(ctx.clone(), shared.clone(), row, reporter),

@@ -252,6 +252,9 @@ fn bad_manifest_rows_are_refused_before_any_write() {
     let run = w.deploy("customers.json", &[]);
     assert_eq!(run.code, 1, "{}", run.shown());
     assert_eq!(w.writes_since(mark), 0);
+    // Checked before signing in: not one request, a token's included.
+    let sent = w.sim.log().since(mark);
+    assert!(sent.is_empty(), "{sent:#?}");
     assert!(w.account("customer2-data").is_none());
     let filters = w.filters();
     xtcmk_sim::assert_output_snapshot!(filters, "batch_bad_rows", &run.stderr);
@@ -443,21 +446,23 @@ async fn two_hundred_handoffs_under_throttling_all_done_then_a_second_run_writes
         yes: false,
     });
     let source = Source::Folder(fleet.handoffs.clone());
+    let needs = Needs {
+        handoff: true,
+        account: true,
+        location: true,
+        default_location: Some(xtcmk::Location::parse_field("--location", LOCATION).unwrap()),
+    };
+    let checked = batch::check(&source, &needs, sim.cloud()).await.unwrap();
+    assert_eq!(checked.total, N as u64);
     let run = || {
         let ctx = ctx.clone();
         let shared = shared.clone();
         let time = time.clone();
         batch::run(
             &source,
-            Needs {
-                handoff: true,
-                account: true,
-                location: true,
-                default_location: Some(
-                    xtcmk::Location::parse_field("--location", LOCATION).unwrap(),
-                ),
-            },
+            needs.clone(),
             sim.cloud(),
+            checked,
             32,
             Arc::new(Silent),
             move |row, reporter| {

@@ -230,12 +230,27 @@ impl BatchSummary {
     }
 }
 
-/// Checks every row of `source`, then runs `work` for each customer, at most `concurrency` at
-/// once, each with a reporter that names the customer; returns the counters.
+/// Every row of a source, checked: what [`run`] takes, so no batch sends before its check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checked {
+    pub total: u64,
+}
+
+/// Checks every row of `source`, reading only local files (a refusal lists the bad rows), so a
+/// command runs it before it signs in.
+pub async fn check(source: &Source, needs: &Needs, cloud: &Cloud) -> anyhow::Result<Checked> {
+    Ok(Checked {
+        total: manifest::check(source, needs, cloud).await?,
+    })
+}
+
+/// Runs `work` for each customer of a [`check`]ed source, at most `concurrency` at once, each
+/// with a reporter that names the customer; returns the counters.
 pub async fn run<W, Fut>(
     source: &Source,
     needs: Needs,
     cloud: &Cloud,
+    checked: Checked,
     concurrency: usize,
     reporter: Arc<dyn BatchReporter>,
     work: W,
@@ -244,7 +259,7 @@ where
     W: Fn(Row, SharedReporter) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = anyhow::Result<ItemOutcome>> + Send + 'static,
 {
-    let total = manifest::check(source, &needs, cloud).await?;
+    let total = checked.total;
     reporter.begin(total);
     let work = Arc::new(work);
     let batch = reporter.clone();
