@@ -5,7 +5,6 @@
 mod common;
 
 use common::*;
-use std::process::{Command, Stdio};
 use xtcmk_sim::replication::ReplicationRule;
 use xtcmk_sim::scenario::demo::*;
 
@@ -17,51 +16,13 @@ fn on_a_terminal(
     answer: &str,
     extra_env: &[(&str, &str)],
 ) -> Option<(i32, String)> {
-    if Command::new("script").arg("--version").output().is_err() {
-        println!("skipped: `script` (util-linux) is not installed");
-        return None;
-    }
-    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
-    let mut lines = vec!["set -e".to_string()];
     let mut env = w.sim.env_as_user(CUSTOMER, CUSTOMER_ADMIN);
     env.extend(
         extra_env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string())),
     );
-    for (k, v) in &env {
-        lines.push(format!("export {k}={}", quote(v)));
-    }
-    lines.push("unset XTCMK_OUTPUT XTCMK_LOG RUST_LOG".into());
-    lines.push(format!(
-        "exec {} {}",
-        quote(BIN),
-        args.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ")
-    ));
-    let script = w.dir.path().join("run.sh");
-    std::fs::write(&script, lines.join("\n")).unwrap();
-    let mut child = Command::new("script")
-        .args(["-qec", &format!("sh {}", script.display()), "/dev/null"])
-        .current_dir(w.dir.path())
-        .env("TERM", "xterm")
-        .env("COLUMNS", "400")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(answer.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    Some((
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    ))
+    xtcmk_sim::bin_run::on_a_terminal(BIN, w.dir.path(), args, &env, answer)
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! `--batch` through the binary on a fleet of customers (each in its own tenant and
 //! subscription, onboarded in-process): a folder and a manifest, the summary, JSON lines, a
 //! second run that writes nothing, broken customers named with their cause while the others are
-//! done, and bad manifest rows refused before any write.
+//! done, bad manifest rows refused before any write, and the progress bar on a terminal.
 
 mod common;
 
@@ -525,4 +525,50 @@ async fn two_hundred_handoffs_under_throttling_all_done_then_a_second_run_writes
     println!(
         "{N} accounts under throttling: {throttled} answers 429, {elapsed:?} of virtual time (bound {bound:.1}s)"
     );
+}
+
+#[test]
+fn on_a_terminal_the_batch_draws_one_progress_bar_then_clears_it_for_the_summary() {
+    let w = World::start(3);
+    let uami = w.fleet().uami_id().to_string();
+    let args: Vec<String> = [
+        "cosmos",
+        "deploy",
+        "--batch",
+        "handoffs",
+        "--identity",
+        &uami,
+        "--subscription",
+        PROVIDER_SUBSCRIPTION_ID,
+        "--resource-group",
+        PROVIDER_RESOURCE_GROUP,
+        "--location",
+        LOCATION,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let env = w.sim.env_as_user(PROVIDER, PROVIDER_ADMIN);
+    let Some((code, screen)) =
+        xtcmk_sim::bin_run::on_a_terminal(BIN, w.dir.path(), &args, &env, "")
+    else {
+        return;
+    };
+    assert_eq!(code, 0, "{screen}");
+    // The bar counts customers against the total the check found…
+    assert!(screen.contains("/3 customers"), "{screen:?}");
+    // …is redrawn in place (carriage returns), not printed a line per customer…
+    let bar_lines = screen
+        .split('\n')
+        .filter(|l| l.contains("customers, eta"))
+        .count();
+    assert_eq!(bar_lines, 1, "{screen:?}");
+    assert!(
+        !screen.lines().any(|l| l.trim_start().starts_with("done ")),
+        "per-customer lines only with -v: {screen:?}"
+    );
+    // …and is gone when the summary is written.
+    let summary = screen.rfind("3 done").expect("the summary");
+    let last_bar = screen.rfind("customers, eta").expect("the bar");
+    assert!(last_bar < summary, "{screen:?}");
 }

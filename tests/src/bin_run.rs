@@ -53,6 +53,58 @@ pub fn run_bin<S: AsRef<OsStr>>(
     }
 }
 
+/// Runs `bin args` in `dir` on a pseudo-terminal (`script`, from util-linux) with `env` set,
+/// typing `answer`; the exit code and every byte the terminal received, or `None` (said on
+/// stdout) where `script` is not installed.
+pub fn on_a_terminal(
+    bin: &str,
+    dir: &Path,
+    args: &[String],
+    env: &[(String, String)],
+    answer: &str,
+) -> Option<(i32, String)> {
+    use std::io::Write;
+    use std::process::Stdio;
+    if Command::new("script").arg("--version").output().is_err() {
+        println!("skipped: `script` (util-linux) is not installed");
+        return None;
+    }
+    let quote = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let mut lines = vec!["set -e".to_string()];
+    for (k, v) in env {
+        lines.push(format!("export {k}={}", quote(v)));
+    }
+    lines.push("unset XTCMK_OUTPUT XTCMK_LOG RUST_LOG".into());
+    lines.push(format!(
+        "exec {} {}",
+        quote(bin),
+        args.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ")
+    ));
+    let script = dir.join("run.sh");
+    std::fs::write(&script, lines.join("\n")).expect("the script is written");
+    let mut child = Command::new("script")
+        .args(["-qec", &format!("sh {}", script.display()), "/dev/null"])
+        .current_dir(dir)
+        .env("TERM", "xterm")
+        .env("COLUMNS", "400")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script runs");
+    child
+        .stdin
+        .take()
+        .expect("a stdin")
+        .write_all(answer.as_bytes())
+        .expect("the answer is typed");
+    let out = child.wait_with_output().expect("script exits");
+    Some((
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    ))
+}
+
 /// Regex-escapes a literal (temp paths hold `.` and, on some systems, other metacharacters).
 pub fn regex_escape(literal: &str) -> String {
     let mut out = String::with_capacity(literal.len());
