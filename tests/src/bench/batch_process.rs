@@ -62,7 +62,10 @@ pub fn run(
         .take()
         .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
     for line in BufReader::new(stdout).lines() {
-        let record: Value = serde_json::from_str(&line?)?;
+        // Every line is a record; anything else is left to the stderr shown on failure.
+        let Ok(record) = serde_json::from_str::<Value>(&line?) else {
+            continue;
+        };
         match record.get("record").and_then(Value::as_str) {
             Some("customer") => records += 1,
             Some("summary") => summary = record,
