@@ -453,7 +453,7 @@ async fn two_hundred_handoffs_under_throttling_all_done_then_a_second_run_writes
         default_location: Some(xtcmk::Location::parse_field("--location", LOCATION).unwrap()),
     };
     let checked = batch::check(&source, &needs, sim.cloud()).await.unwrap();
-    assert_eq!(checked.total, N as u64);
+    assert_eq!(checked.total(), N as u64);
     let run = || {
         let ctx = ctx.clone();
         let shared = shared.clone();

@@ -526,24 +526,12 @@ pub async fn check(source: &Source, needs: &Needs, cloud: &Cloud) -> anyhow::Res
     let mut count = 0u64;
     let mut bad: Vec<InputError> = Vec::new();
     let mut more = 0usize;
-    // Digests, not names: 8 bytes a row.
-    let mut customers = HashSet::new();
-    let mut accounts = HashSet::new();
+    let mut seen = Seen::default();
     while let Some((at, raw)) = rows.recv().await {
         count += 1;
-        let checked = raw.and_then(|raw| row(&at, raw, &base, needs, cloud)).and_then(|r| {
-            if !customers.insert(digest(&r.customer)) {
-                return Err(InputError::new(format!("{at} customer"), &r.customer, "another row has the same customer")
-                    .with_fix("list each customer once"));
-            }
-            if let Some(a) = &r.account
-                && !accounts.insert(digest(a.as_str()))
-            {
-                return Err(InputError::new(format!("{at} account"), a.as_str(), "another row has the same account")
-                    .with_fix("give each customer its own account: one account is encrypted with one customer's key"));
-            }
-            Ok(r)
-        });
+        let checked = raw
+            .and_then(|raw| row(&at, raw, &base, needs, cloud))
+            .and_then(|r| seen.once(&at, r));
         if let Err(e) = checked {
             if bad.len() < LISTED {
                 bad.push(e);
@@ -578,7 +566,42 @@ pub async fn check(source: &Source, needs: &Needs, cloud: &Cloud) -> anyhow::Res
     .into())
 }
 
-/// The checked rows of `source`, streaming, for the run after [`check`].
+/// The customers and accounts met so far: digests, not names, 8 bytes a row.
+#[derive(Default)]
+struct Seen {
+    customers: HashSet<u64>,
+    accounts: HashSet<u64>,
+}
+
+impl Seen {
+    /// `r`, or the refusal of a customer or account an earlier row already named.
+    fn once(&mut self, at: &str, r: Row) -> Result<Row, InputError> {
+        if !self.customers.insert(digest(&r.customer)) {
+            return Err(InputError::new(
+                format!("{at} customer"),
+                &r.customer,
+                "another row has the same customer",
+            )
+            .with_fix("list each customer once"));
+        }
+        if let Some(a) = &r.account
+            && !self.accounts.insert(digest(a.as_str()))
+        {
+            return Err(InputError::new(
+                format!("{at} account"),
+                a.as_str(),
+                "another row has the same account",
+            )
+            .with_fix(
+                "give each customer its own account: one account is encrypted with one customer's key",
+            ));
+        }
+        Ok(r)
+    }
+}
+
+/// The rows of `source`, streaming, for the run after [`check`]: each checked again as it is
+/// read, duplicates included, since the files may have changed since the check.
 pub fn rows(
     source: &Source,
     needs: Needs,
@@ -587,13 +610,14 @@ pub fn rows(
     let base = source.base();
     let rx = stream(source);
     futures::stream::unfold(
-        (rx, base, needs, cloud),
-        |(mut rx, base, needs, cloud)| async move {
+        (rx, base, needs, cloud, Seen::default()),
+        |(mut rx, base, needs, cloud, mut seen)| async move {
             let (at, raw) = rx.recv().await?;
             let item = raw
                 .and_then(|raw| row(&at, raw, &base, &needs, &cloud))
+                .and_then(|r| seen.once(&at, r))
                 .map_err(|e| (at, e));
-            Some((item, (rx, base, needs, cloud)))
+            Some((item, (rx, base, needs, cloud, seen)))
         },
     )
 }
@@ -614,6 +638,35 @@ mod tests {
         assert!(csv_fields(r#"a,b"c"#).is_err());
         assert!(csv_fields(r#""abc"def,x"#).is_err());
         assert_eq!(csv_fields(r#""abc" ,x"#).unwrap(), ["abc", "x"]);
+    }
+
+    #[tokio::test]
+    async fn the_run_refuses_a_duplicate_the_files_gained_after_the_check() {
+        use futures::StreamExt;
+        let dir = tempfile::TempDir::new().unwrap();
+        let path = dir.path().join("m.jsonl");
+        std::fs::write(
+            &path,
+            "{\"customer\":\"a\",\"account\":\"acct-a\"}\n{\"customer\":\"a\",\"account\":\"acct-b\"}\n{\"customer\":\"c\",\"account\":\"acct-a\"}\n",
+        )
+        .unwrap();
+        let needs = Needs {
+            handoff: false,
+            account: true,
+            location: false,
+            default_location: None,
+        };
+        let got: Vec<_> = rows(&Source::Json(path), needs, Cloud::public())
+            .collect()
+            .await;
+        assert!(got[0].is_ok(), "{got:?}");
+        let (at, e) = got[1].as_ref().unwrap_err();
+        assert_eq!(
+            (at.as_str(), e.field.as_str()),
+            ("row 2 (line 2)", "row 2 (line 2) customer")
+        );
+        let (_, e) = got[2].as_ref().unwrap_err();
+        assert_eq!(e.field, "row 3 (line 3) account");
     }
 
     #[test]

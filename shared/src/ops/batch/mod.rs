@@ -233,7 +233,14 @@ impl BatchSummary {
 /// Every row of a source, checked: what [`run`] takes, so no batch sends before its check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Checked {
-    pub total: u64,
+    total: u64,
+}
+
+impl Checked {
+    /// How many rows the source had when it was checked.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
 }
 
 /// Checks every row of `source`, reading only local files (a refusal lists the bad rows), so a
