@@ -49,6 +49,7 @@ fn bench_writes_its_figures_under_the_documented_keys() {
     assert_eq!(written["customers"], 2);
     assert_eq!(written["accountsCreated"], 2);
     assert_eq!(written["failed"], 0);
+    assert_eq!(written["batchRecords"], 2);
     for phase in ["onboard", "deploy"] {
         for key in [
             "wallSeconds",

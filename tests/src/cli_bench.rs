@@ -33,8 +33,8 @@ pub struct Args {
     #[arg(long)]
     no_throttle: bool,
 
-    /// Where xtcmk-provider, xtcmk-customer and xtcmk-sim are, for their cold start (default:
-    /// next to this binary).
+    /// Where xtcmk-provider (phase 3 runs it), xtcmk-customer and xtcmk-sim are, for their cold
+    /// start (default: next to this binary).
     #[arg(long, value_name = "DIR")]
     bin_dir: Option<PathBuf>,
 }

@@ -34,7 +34,7 @@ pub struct BatchProcess {
 }
 
 /// Runs `bin args` in `dir` with the tool's variables cleared and `env` set; `Err` when it
-/// cannot start, prints no summary, or exits with a code other than 0.
+/// cannot start or prints no summary (a batch with failed customers still has its figures).
 pub fn run(
     bin: &Path,
     dir: &Path,
@@ -62,8 +62,16 @@ pub fn run(
         .take()
         .ok_or_else(|| anyhow::anyhow!("no stdout"))?;
     for line in BufReader::new(stdout).lines() {
+        let line = match line {
+            Ok(line) => line,
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(e.into());
+            }
+        };
         // Every line is a record; anything else is left to the stderr shown on failure.
-        let Ok(record) = serde_json::from_str::<Value>(&line?) else {
+        let Ok(record) = serde_json::from_str::<Value>(&line) else {
             continue;
         };
         match record.get("record").and_then(Value::as_str) {
@@ -75,7 +83,7 @@ pub fn run(
     let status = child.wait()?;
     let after = usage::children();
     let (peak_kib, peak_files) = sampler.stop();
-    if !status.success() || summary.is_null() {
+    if summary.is_null() {
         let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
         anyhow::bail!(
             "{} exited with {status}; its summary: {summary}; its stderr:\n{stderr}",
@@ -134,14 +142,25 @@ impl PeakSampler {
 
     /// Stops sampling; the highest VmHWM read (KiB) and the most open files counted.
     fn stop(mut self) -> (u64, u64) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        self.halt();
         (
             self.peak_kib.load(Ordering::Relaxed),
             self.peak_files.load(Ordering::Relaxed),
         )
+    }
+
+    fn halt(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for PeakSampler {
+    /// An early return stops the thread too.
+    fn drop(&mut self) {
+        self.halt();
     }
 }
 

@@ -118,6 +118,8 @@ pub struct BenchReport {
     pub bench_process_peak_memory_mib: f64,
     /// The most files the batch process held open at once (its connections among them).
     pub batch_peak_open_files: Option<u64>,
+    /// The batch's JSON lines, one a customer (N when every row ran).
+    pub batch_records: u64,
     pub onboard: PhaseFigures,
     pub deploy: PhaseFigures,
     pub accounts_created: u64,
@@ -237,6 +239,17 @@ fn figures(
 /// Runs the bench; `Err` when the fleet could not be onboarded or deployed.
 pub async fn run(spec: &BenchSpec) -> anyhow::Result<BenchReport> {
     let n = spec.customers.max(1);
+    // Phase 3 needs the provider's binary: found before any customer is onboarded.
+    let provider_bin = spec
+        .bin_dir
+        .as_ref()
+        .map(|d| d.join("xtcmk-provider"))
+        .filter(|p| p.is_file())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "xtcmk-provider is not in --bin-dir; build it first (cargo build --release -p xtcmk-provider)"
+            )
+        })?;
     let throttle = if spec.throttle {
         ThrottleOptions::azure()
     } else {
@@ -288,16 +301,6 @@ pub async fn run(spec: &BenchSpec) -> anyhow::Result<BenchReport> {
 
     // Phase 3: the provider's binary runs one batch over the folder of handoffs, in a process
     // of its own, so its peak memory and CPU time are the batch's, apart from the simulator's.
-    let provider_bin = spec
-        .bin_dir
-        .as_ref()
-        .map(|d| d.join("xtcmk-provider"))
-        .filter(|p| p.is_file())
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "xtcmk-provider is not in --bin-dir; build it first (cargo build --release -p xtcmk-provider)"
-            )
-        })?;
     let uami = fleet.uami_id().to_string();
     let concurrency = spec.concurrency.to_string();
     let handoffs = fleet.handoffs.display().to_string();
@@ -336,11 +339,6 @@ pub async fn run(spec: &BenchSpec) -> anyhow::Result<BenchReport> {
     let deploy_wall = started.elapsed();
     let deploy_log = sim.log().since(mark);
     let count = |field: &str| batch_run.summary[field].as_u64().unwrap_or(0);
-    anyhow::ensure!(
-        batch_run.records == n as u64,
-        "the batch printed {} customer records for {n} customers",
-        batch_run.records
-    );
 
     let limits = throttle.arm.unwrap_or(ArmLimits::AZURE);
     // Phase 2's buckets never run dry (each customer has its own), so every wait its customers
@@ -393,6 +391,7 @@ pub async fn run(spec: &BenchSpec) -> anyhow::Result<BenchReport> {
         peak_memory_mib: batch_run.peak_memory_mib,
         bench_process_peak_memory_mib: peak_memory_mib(),
         batch_peak_open_files: batch_run.peak_open_files,
+        batch_records: batch_run.records,
         accounts_created: count("done"),
         failed: count("failed") + count("broken"),
         lower_bound: "per phase max(critical path × latency + the operation's own waits, max over ARM buckets (requests − burst) ÷ refill); onboard + deploy".into(),
