@@ -8,8 +8,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use xtcmk::InputError;
 use xtcmk::cli::Printer;
-use xtcmk::ops::batch::{BatchReporter, BatchSummary, DEFAULT_CONCURRENCY, ItemOutcome, ItemState};
+use xtcmk::ops::batch::{
+    BatchReporter, BatchSummary, Checked, DEFAULT_CONCURRENCY, ItemOutcome, ItemState, Needs, Row,
+    Source,
+};
 use xtcmk::report::Event;
+use xtcmk::report::SharedReporter;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct BatchArgs {
@@ -192,4 +196,33 @@ pub fn summary(printer: &Printer, s: &BatchSummary) {
             f.reason
         ));
     }
+}
+
+/// Runs `work` for every customer of a checked source with the batch's printer, then prints the
+/// summary; the command's result follows it (exit 1 on a failure, 3 on a broken link).
+pub async fn run_and_summarise<W, Fut>(
+    printer: &Arc<Printer>,
+    source: &Source,
+    needs: Needs,
+    cloud: &xtcmk::Cloud,
+    checked: Checked,
+    concurrency: usize,
+    work: W,
+) -> anyhow::Result<()>
+where
+    W: Fn(Row, SharedReporter) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = anyhow::Result<ItemOutcome>> + Send + 'static,
+{
+    let counts = xtcmk::ops::batch::run(
+        source,
+        needs,
+        cloud,
+        checked,
+        concurrency,
+        BatchPrinter::new(printer.clone()),
+        work,
+    )
+    .await?;
+    summary(printer, &counts);
+    counts.result()
 }

@@ -125,18 +125,16 @@ async fn run_batch(
         resource_group,
         exchange,
     });
-    let summary = xtcmk::ops::batch::run(
+    batch::run_and_summarise(
+        &printer,
         &source,
         needs,
         &cloud,
         checked,
         args.batch.concurrency(),
-        batch::BatchPrinter::new(printer.clone()),
         move |row, reporter| items::doctor(ctx.clone(), shared.clone(), row, reporter),
     )
-    .await?;
-    batch::summary(&printer, &summary);
-    summary.result()
+    .await
 }
 
 pub async fn run(args: Args, global: &GlobalArgs, printer: Arc<Printer>) -> anyhow::Result<()> {

@@ -35,18 +35,17 @@ impl World {
         Fleet::new(&self.sim, self.dir.path())
     }
 
-    fn run(&self, args: &[&str]) -> BinOutput {
-        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    fn run<S: AsRef<std::ffi::OsStr>>(&self, args: &[S]) -> BinOutput {
         run_bin(
             BIN,
             self.dir.path(),
-            &args,
+            args,
             &self.sim.env_as_user(PROVIDER, PROVIDER_ADMIN),
         )
     }
 
-    /// `cosmos deploy --batch PATH` with the fleet's identity, plus `extra`.
-    fn deploy(&self, path: &str, extra: &[&str]) -> BinOutput {
+    /// The arguments of `cosmos deploy --batch PATH` with the fleet's identity, plus `extra`.
+    fn deploy_args(&self, path: &str, extra: &[&str]) -> Vec<String> {
         let uami = self.fleet().uami_id().to_string();
         let mut args = vec![
             "cosmos",
@@ -63,7 +62,12 @@ impl World {
             LOCATION,
         ];
         args.extend_from_slice(extra);
-        self.run(&args)
+        args.iter().map(|s| s.to_string()).collect()
+    }
+
+    /// `cosmos deploy --batch PATH` with the fleet's identity, plus `extra`.
+    fn deploy(&self, path: &str, extra: &[&str]) -> BinOutput {
+        self.run(&self.deploy_args(path, extra))
     }
 
     fn writes_since(&self, mark: xtcmk_sim::harness::Mark) -> usize {
@@ -530,24 +534,7 @@ async fn two_hundred_handoffs_under_throttling_all_done_then_a_second_run_writes
 #[test]
 fn on_a_terminal_the_batch_draws_one_progress_bar_then_clears_it_for_the_summary() {
     let w = World::start(3);
-    let uami = w.fleet().uami_id().to_string();
-    let args: Vec<String> = [
-        "cosmos",
-        "deploy",
-        "--batch",
-        "handoffs",
-        "--identity",
-        &uami,
-        "--subscription",
-        PROVIDER_SUBSCRIPTION_ID,
-        "--resource-group",
-        PROVIDER_RESOURCE_GROUP,
-        "--location",
-        LOCATION,
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let args = w.deploy_args("handoffs", &[]);
     let env = w.sim.env_as_user(PROVIDER, PROVIDER_ADMIN);
     let Some((code, screen)) =
         xtcmk_sim::bin_run::on_a_terminal(BIN, w.dir.path(), &args, &env, "")
