@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 pub trait Clock: Send + Sync + fmt::Debug {
     fn now(&self) -> Duration;
 
-    /// A client was told to wait until `until` (a 429's `Retry-After`): a zero-delay clock jumps
-    /// there, since zero-delay clients retry without sleeping; other clocks ignore it.
-    fn waited_until(&self, until: Duration) {
-        let _ = until;
+    /// A request was throttled, and its bucket is full again after `refill`: a zero-delay clock
+    /// moves on by that, since zero-delay clients retry without sleeping; other clocks ignore it.
+    fn throttled(&self, refill: Duration) {
+        let _ = refill;
     }
 }
 
@@ -48,9 +48,10 @@ impl Clock for ManualClock {
     }
 }
 
-/// Real time plus every wait a throttled client was told to make (zero-delay mode): clients that
-/// record their waits instead of sleeping still find the bucket refilled when they retry, and
-/// time moves only as far as the demand needs.
+/// Real time plus, for every 429, the time its bucket takes to fill up again (zero-delay mode):
+/// clients that record their waits instead of sleeping, and so retry at once, in no order, find a
+/// full bucket. Moving on by only the `Retry-After` buys one token, and a crowd of callers larger
+/// than the bucket could then starve one of them through all its attempts.
 #[derive(Debug, Default)]
 pub struct ZeroDelayClock {
     real: SystemClock,
@@ -62,10 +63,8 @@ impl Clock for ZeroDelayClock {
         self.real.now() + *self.skipped.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn waited_until(&self, until: Duration) {
-        let mut skipped = self.skipped.lock().unwrap_or_else(|p| p.into_inner());
-        let now = self.real.now() + *skipped;
-        *skipped += until.saturating_sub(now);
+    fn throttled(&self, refill: Duration) {
+        *self.skipped.lock().unwrap_or_else(|p| p.into_inner()) += refill;
     }
 }
 
@@ -74,13 +73,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_zero_delay_clock_jumps_to_the_end_of_a_wait_once() {
+    fn a_zero_delay_clock_moves_on_by_every_refill() {
         let clock = ZeroDelayClock::default();
         let start = clock.now();
-        clock.waited_until(start + Duration::from_secs(5));
+        clock.throttled(Duration::from_secs(5));
         assert!(clock.now() >= start + Duration::from_secs(5));
-        // A wait that already ended moves nothing.
-        clock.waited_until(start + Duration::from_secs(2));
-        assert!(clock.now() < start + Duration::from_secs(6));
+        clock.throttled(Duration::from_secs(2));
+        assert!(clock.now() >= start + Duration::from_secs(7));
+    }
+
+    #[test]
+    fn a_real_clock_ignores_waits() {
+        let clock = SystemClock::default();
+        clock.throttled(Duration::from_secs(3600));
+        assert!(clock.now() < Duration::from_secs(3600));
     }
 }

@@ -165,6 +165,16 @@ impl Bucket {
         }
     }
 
+    /// How long the bucket takes to fill up from where it is (an hour if it never refills).
+    fn until_full(&self, limit: BucketLimit) -> Duration {
+        let short = (limit.capacity as f64 - self.tokens).max(0.0);
+        if limit.refill_per_second > 0.0 {
+            Duration::from_secs_f64(short / limit.refill_per_second)
+        } else {
+            Duration::from_secs(3600)
+        }
+    }
+
     fn take(&mut self, limit: BucketLimit, now: Duration) -> Verdict {
         let elapsed = now.saturating_sub(self.at).as_secs_f64();
         self.tokens = (self.tokens + elapsed * limit.refill_per_second).min(limit.capacity as f64);
@@ -236,16 +246,16 @@ impl Throttle {
 
     fn take(&self, key: Key, limit: BucketLimit) -> Verdict {
         let now = self.clock.now();
-        let verdict = self
-            .lock()
-            .1
-            .entry(key)
-            .or_insert_with(|| Bucket::full(limit, now))
-            .take(limit, now);
-        if let Verdict::Throttled { retry_after } = verdict {
-            // The client is told to wait this long (whole seconds, as `Retry-After` says it).
-            let told = Duration::from_secs(retry_after_seconds(retry_after));
-            self.clock.waited_until(now + told);
+        let (verdict, refill) = {
+            let mut inner = self.lock();
+            let bucket = inner
+                .1
+                .entry(key)
+                .or_insert_with(|| Bucket::full(limit, now));
+            (bucket.take(limit, now), bucket.until_full(limit))
+        };
+        if let Verdict::Throttled { .. } = verdict {
+            self.clock.throttled(refill);
         }
         verdict
     }

@@ -48,7 +48,7 @@ pub struct SimOptions {
     /// limits). Can be changed while running through [`Sim::throttle`].
     pub throttle: ThrottleOptions,
     /// What the buckets refill by and the request log's times are read from (default: real
-    /// time, which in zero-delay mode also jumps past every `Retry-After` the buckets hand out,
+    /// time, which in zero-delay mode also moves on after every 429 until its bucket is full,
     /// [`crate::clock::ZeroDelayClock`]; tests pass a [`crate::clock::ManualClock`] or a
     /// [`crate::virtual_time::VirtualTime`]).
     pub clock: Option<Arc<dyn Clock>>,
