@@ -3,6 +3,7 @@
 //! in `xtcmk::ops::atlas`. Atlas credentials come from the environment or `--atlas-credentials
 //! FILE`, never from flags.
 
+use crate::batch;
 use clap::{Args as ClapArgs, Subcommand};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use xtcmk::http::{AuthArgs, HttpStack};
 use xtcmk::ops::atlas::{
     AtlasCtx, disable, enable, invite, private_endpoint, register_access, rotate, secret, status,
 };
+use xtcmk::ops::batch::{DEFAULT_CONCURRENCY, Needs, items};
 use xtcmk::output::PlannedStep;
 use xtcmk::report::{Event, Reporter};
 use xtcmk::{AppId, Ctx, Handoff, InputError, Secret, TenantId};
@@ -298,13 +300,27 @@ pub struct RotateSecretArgs {
     auth: AuthArgs,
 }
 
+/// Where every Atlas command but `status --batch` finds the project when --group-id is not given.
+const PROJECT_VARIABLE: &str = "MONGODB_ATLAS_PROJECT_ID";
+
 #[derive(Debug, ClapArgs)]
 pub struct StatusArgs {
-    #[command(flatten)]
-    group: GroupArg,
+    /// The Atlas project (group) id, 24 hex digits (default: MONGODB_ATLAS_PROJECT_ID; the
+    /// variable is ignored with --batch).
+    #[arg(long, value_name = "ID", conflicts_with = "batch")]
+    group_id: Option<String>,
     /// The provider's tenant, to read the expiry of the app's secrets (default: the signed-in one).
     #[arg(long, value_name = "GUID")]
     tenant: Option<String>,
+    /// Many customers' projects: a manifest (.csv with a header, a .json array or .jsonl) with
+    /// the columns customer and project (the Atlas project id). Every row is checked before
+    /// anything is sent.
+    #[arg(long, value_name = "PATH")]
+    batch: Option<PathBuf>,
+    /// With --batch: how many projects are read at once (1–1024).
+    #[arg(long, value_name = "N", requires = "batch", default_value_t = DEFAULT_CONCURRENCY as u16,
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    concurrency: u16,
     #[command(flatten)]
     atlas: AtlasArgs,
     #[command(flatten)]
@@ -724,20 +740,27 @@ pub async fn run(
             Ok(())
         }
         Command::Status(a) => {
-            let group = a.group.parse()?;
+            if let Some(path) = &a.batch {
+                return status_batch(&a, path, global, printer, cloud_arg).await;
+            }
+            // Read here, not by clap: the variable must not count as --group-id next to --batch.
+            let given = a
+                .group_id
+                .clone()
+                .or_else(|| {
+                    std::env::var(PROJECT_VARIABLE)
+                        .ok()
+                        .filter(|v| !v.is_empty())
+                })
+                .ok_or_else(|| {
+                    UsageError::new(
+                        "atlas status needs the project: --group-id ID, or --batch PATH",
+                    )
+                    .hint(format!("or set {PROJECT_VARIABLE}"))
+                })?;
+            let group = GroupId::parse_field("--group-id", &given)?;
             let atlas = atlas_ctx(global, &a.atlas, &printer)?;
-            // The provider tenant is read only for the secrets' expiry; without a sign-in that
-            // check is `unknown`.
-            let ctx = azure(global, &a.auth, tenant_of(&a.tenant)?, &printer).await;
-            let ctx = match ctx {
-                Ok(c) => Some(c),
-                Err(e) => {
-                    printer.warn(format!(
-                        "the provider's tenant cannot be read, so the secrets' expiry is not shown: {e}"
-                    ));
-                    None
-                }
-            };
+            let ctx = provider_tenant(global, &a, &printer).await?;
             let report = status::run(&atlas, ctx.as_ref(), &group, &cloud_arg).await?;
             if printer.is_json() {
                 printer.json(&serde_json::json!({
@@ -777,6 +800,64 @@ pub async fn run(
             Ok(())
         }
     }
+}
+
+/// The provider's tenant for `atlas status`, read only for the secrets' expiry: without a
+/// sign-in that check is `unknown`, with a warning.
+async fn provider_tenant(
+    global: &GlobalArgs,
+    a: &StatusArgs,
+    printer: &Arc<Printer>,
+) -> Result<Option<Ctx>, InputError> {
+    let tenant = tenant_of(&a.tenant)?;
+    Ok(match azure(global, &a.auth, tenant, printer).await {
+        Ok(c) => Some(c),
+        Err(e) => {
+            printer.warn(format!(
+                "the provider's tenant cannot be read, so the secrets' expiry is not shown: {e}"
+            ));
+            None
+        }
+    })
+}
+
+/// `atlas status --batch`: every row's project, read-only; exit 3 when one is not valid.
+async fn status_batch(
+    a: &StatusArgs,
+    path: &std::path::Path,
+    global: &GlobalArgs,
+    printer: Arc<Printer>,
+    cloud_arg: String,
+) -> anyhow::Result<()> {
+    let cloud = global.cloud()?;
+    let source = batch::source(path)?;
+    let needs = Needs {
+        handoff: false,
+        account: false,
+        location: false,
+        default_location: None,
+        project: true,
+    };
+    // The rows are checked before any credential is read or any sign-in.
+    let checked = xtcmk::ops::batch::check(&source, &needs, &cloud).await?;
+    let atlas = atlas_ctx(global, &a.atlas, &printer)?;
+    let ctx = provider_tenant(global, a, &printer).await?;
+    printer.context(ctx.as_ref().map(|c| c.tenant.to_string()), false);
+    let shared = Arc::new(items::AtlasStatusShared {
+        atlas,
+        ctx,
+        cloud_arg,
+    });
+    batch::run_and_summarise(
+        &printer,
+        &source,
+        needs,
+        &cloud,
+        checked,
+        usize::from(a.concurrency),
+        move |row, reporter| items::atlas_status(shared.clone(), row, reporter),
+    )
+    .await
 }
 
 fn render_endpoints(

@@ -1,4 +1,4 @@
-//! `--batch PATH` of `cosmos deploy`, `doctor` and `cosmos status`: the flags every customer
+//! `--batch PATH` of `cosmos deploy`, `doctor`, `cosmos status` and `atlas status`: the flags every customer
 //! shares, and the rendering of `xtcmk::ops::batch` — one progress bar on a terminal, a line per
 //! customer and per step with `-v`, each plan with `--dry-run`, one JSON record per customer
 //! with `--output json` (JSON lines, the summary last), and the summary table at the end.

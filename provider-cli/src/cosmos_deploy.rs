@@ -175,6 +175,7 @@ async fn run_batch(
         account: true,
         location: true,
         default_location,
+        project: false,
     };
     // The rows are checked before signing in: a bad manifest needs no credentials.
     let checked = xtcmk::ops::batch::check(&source, &needs, &cloud).await?;

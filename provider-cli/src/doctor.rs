@@ -112,6 +112,7 @@ async fn run_batch(
         account: false,
         location: false,
         default_location: None,
+        project: false,
     };
     // The rows are checked before signing in: a bad manifest needs no credentials.
     let checked = xtcmk::ops::batch::check(&source, &needs, &cloud).await?;

@@ -455,6 +455,7 @@ async fn two_hundred_handoffs_under_throttling_all_done_then_a_second_run_writes
         account: true,
         location: true,
         default_location: Some(xtcmk::Location::parse_field("--location", LOCATION).unwrap()),
+        project: false,
     };
     let checked = batch::check(&source, &needs, sim.cloud()).await.unwrap();
     assert_eq!(checked.total(), N as u64);

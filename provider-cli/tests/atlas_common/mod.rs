@@ -30,7 +30,12 @@ pub struct World {
 
 impl World {
     pub fn start() -> World {
-        let (sim, world) = AtlasWorld::start();
+        Self::start_with(atlas_world::scenario())
+    }
+
+    /// The world from a changed [`atlas_world::scenario`].
+    pub fn start_with(scenario: xtcmk_sim::Scenario) -> World {
+        let (sim, world) = AtlasWorld::start_with(scenario);
         World {
             sim,
             world,

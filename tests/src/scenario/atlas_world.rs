@@ -129,7 +129,12 @@ pub fn scenario() -> Scenario {
 impl AtlasWorld {
     /// Starts the world: the scenario, then the key and the grants.
     pub fn start() -> (Sim, AtlasWorld) {
-        let sim = Sim::start(scenario());
+        Self::start_with(scenario())
+    }
+
+    /// Starts the world from [`scenario`] changed by the caller (more projects, other keys).
+    pub fn start_with(scenario: Scenario) -> (Sim, AtlasWorld) {
+        let sim = Sim::start(scenario);
         let world = {
             let mut state = sim.state();
             let vault_id = state.vault(VAULT).expect("the vault is seeded").id.clone();

@@ -56,6 +56,15 @@ impl AtlasCtx {
         })
     }
 
+    /// The same client, reporting to `reporter` (one customer of a batch).
+    pub fn with_reporter(&self, reporter: SharedReporter) -> Self {
+        Self {
+            atlas: self.atlas.observed(reporter.clone()),
+            cloud: self.cloud.clone(),
+            reporter,
+        }
+    }
+
     pub fn sleeper(&self) -> Arc<dyn Sleeper> {
         self.atlas.service_client().sleeper().clone()
     }

@@ -1,12 +1,15 @@
 //! One customer of a batch: its row made into the single command's spec, and that command's
 //! library operation run for it — `cosmos deploy` ([`deploy`]), `doctor` ([`doctor`]),
-//! `cosmos status` ([`status`]). What every customer shares (the identity, the subscription,
-//! the resource group) comes from the flags; what is each customer's own comes from the row.
+//! `cosmos status` ([`status`]), `atlas status` ([`atlas_status`]). What every customer shares
+//! (the identity, the subscription, the resource group) comes from the flags; what is each
+//! customer's own comes from the row.
 
 use super::{ItemOutcome, ItemState, Row};
+use crate::atlas::GroupId;
 use crate::context::Ctx;
 use crate::cosmos::{AccountName, CosmosCmkAccount, Location};
 use crate::documents::Handoff;
+use crate::ops::atlas::AtlasCtx;
 use crate::output::{Action, CheckState, StepKind, cloud_writes};
 use crate::report::{Event, SharedReporter};
 use crate::{AppId, Refusal, ResourceId, SubscriptionId};
@@ -44,6 +47,16 @@ pub struct StatusShared {
     pub resource_group: String,
 }
 
+/// What every customer's `atlas status` shares.
+#[derive(Debug, Clone)]
+pub struct AtlasStatusShared {
+    pub atlas: AtlasCtx,
+    /// The provider's tenant, for the secrets' expiry (`None`: it could not be read).
+    pub ctx: Option<Ctx>,
+    /// `--cloud` as given, for the commands the status suggests.
+    pub cloud_arg: String,
+}
+
 /// The context of one customer: the batch's clients, reporting to the customer's reporter.
 fn item_ctx(ctx: &Ctx, reporter: SharedReporter) -> anyhow::Result<Ctx> {
     Ok(ctx.with_reporter(reporter)?)
@@ -61,6 +74,14 @@ fn account(row: &Row) -> anyhow::Result<&AccountName> {
     row.account.as_ref().ok_or_else(|| {
         crate::InputError::new(format!("{} account", row.at), "", "it is empty")
             .with_fix("give the customer's account name")
+            .into()
+    })
+}
+
+fn project(row: &Row) -> anyhow::Result<&GroupId> {
+    row.project.as_ref().ok_or_else(|| {
+        crate::InputError::new(format!("{} project", row.at), "", "it is empty")
+            .with_fix("give the customer's Atlas project id")
             .into()
     })
 }
@@ -231,6 +252,41 @@ pub async fn status(
         } else {
             failed.join("; ")
         });
+    }
+    Ok(item)
+}
+
+/// `atlas status` for one customer's project: `intact` when Atlas can use the key.
+pub async fn atlas_status(
+    shared: std::sync::Arc<AtlasStatusShared>,
+    row: Row,
+    reporter: SharedReporter,
+) -> anyhow::Result<ItemOutcome> {
+    let group = project(&row)?;
+    let atlas = shared.atlas.with_reporter(reporter.clone());
+    let ctx = shared
+        .ctx
+        .as_ref()
+        .map(|c| item_ctx(c, reporter))
+        .transpose()?;
+    let report =
+        super::super::atlas::status::run(&atlas, ctx.as_ref(), group, &shared.cloud_arg).await?;
+    let failed: Vec<String> = report
+        .checks
+        .iter()
+        .filter(|c| c.failed())
+        .map(|c| format!("{}: {}", c.item, c.detail))
+        .collect();
+    let state = if failed.is_empty() {
+        ItemState::Intact
+    } else {
+        ItemState::Broken
+    };
+    let mut item = ItemOutcome::new(&row.customer, None, state)
+        .field("groupId", group)
+        .field("status", &report);
+    if !failed.is_empty() {
+        item.reason = Some(failed.join("; "));
     }
     Ok(item)
 }

@@ -1,13 +1,15 @@
 //! Where a batch's customers come from, read as a stream: a folder of handoff files, or a
 //! manifest (CSV with a header, a JSON array, or JSON lines) of rows `customer`, `handoff`,
-//! `account`, `location`. Every row is checked before anything is sent ([`check`]); a bad row is
-//! named with its number, field, value and fix.
+//! `account`, `location`, `project`. Every row is checked before anything is sent ([`check`]); a
+//! bad row is named with its number, field, value and fix.
 //!
 //! - Folder: every `NAME.json` file is customer `NAME`, handoff `NAME.json`, account `NAME`
 //!   (lowercased), in the default location (`--location`).
 //! - Manifest: `handoff` is relative to the manifest's folder; `location` may be left out for
-//!   the default; `account` is required for the commands that name an account.
+//!   the default; `account` is required for the commands that name an account, `project` (an
+//!   Atlas project id) for the Atlas ones. A folder names no Atlas project.
 
+use crate::atlas::GroupId;
 use crate::cosmos::AccountName;
 use crate::{Cloud, InputError, Location};
 use serde::de::{DeserializeSeed, SeqAccess, Visitor};
@@ -19,7 +21,7 @@ use std::path::{Path, PathBuf};
 use tokio::sync::mpsc;
 
 /// The columns of a manifest.
-pub const COLUMNS: [&str; 4] = ["customer", "handoff", "account", "location"];
+pub const COLUMNS: [&str; 5] = ["customer", "handoff", "account", "location", "project"];
 
 /// How many bad rows a refusal lists (the rest are counted).
 const LISTED: usize = 20;
@@ -87,6 +89,8 @@ pub struct RawRow {
     pub account: Option<String>,
     #[serde(default)]
     pub location: Option<String>,
+    #[serde(default)]
+    pub project: Option<String>,
 }
 
 /// One customer, checked.
@@ -99,6 +103,8 @@ pub struct Row {
     pub handoff: Option<PathBuf>,
     pub account: Option<AccountName>,
     pub location: Option<Location>,
+    /// The customer's Atlas project.
+    pub project: Option<GroupId>,
 }
 
 /// What a command takes from each row.
@@ -109,6 +115,8 @@ pub struct Needs {
     /// The location rows without one get (`--location`); required when `location` is.
     pub default_location: Option<Location>,
     pub location: bool,
+    /// The Atlas project of each row (a manifest's `project` column).
+    pub project: bool,
 }
 
 /// A row as read: where it is, and its fields or why it could not be read.
@@ -173,6 +181,7 @@ fn read_folder(dir: &Path, send: impl Fn(Read1) -> bool) {
             handoff: Some(name.to_string()),
             account: Some(stem.to_ascii_lowercase()),
             location: None,
+            project: None,
         };
         if !send((name.to_string(), Ok(row))) {
             return;
@@ -296,7 +305,8 @@ fn read_csv(path: &Path, send: impl Fn(Read1) -> bool) {
                         "customer" => raw.customer = value,
                         "handoff" => raw.handoff = value,
                         "account" => raw.account = value,
-                        _ => raw.location = value,
+                        "location" => raw.location = value,
+                        _ => raw.project = value,
                     }
                 }
                 Ok(raw)
@@ -309,7 +319,7 @@ fn read_csv(path: &Path, send: impl Fn(Read1) -> bool) {
 
 fn header_error(value: &str, problem: &str) -> InputError {
     InputError::new("header", value, problem.to_string()).with_fix(format!(
-        "the first line names the columns: {} (location may be left out)",
+        "the first line names the columns: {} (only those the command uses are needed)",
         COLUMNS.join(",")
     ))
 }
@@ -501,6 +511,14 @@ pub fn row(
         }
         _ => needs.default_location.clone(),
     };
+    let project = match raw.project {
+        Some(p) if !p.trim().is_empty() => Some(GroupId::parse_field(&field("project"), &p)?),
+        _ if needs.project => {
+            return Err(InputError::new(field("project"), "", "it is empty")
+                .with_fix("give the customer's Atlas project id (24 hex digits)"));
+        }
+        _ => None,
+    };
     if needs.location && location.is_none() {
         return Err(InputError::new(
             field("location"),
@@ -515,12 +533,22 @@ pub fn row(
         handoff,
         account,
         location,
+        project,
     })
 }
 
 /// Every row of `source` checked, streaming: the number of rows, or a refusal listing the bad
 /// ones (and duplicated customers or accounts), before anything is sent.
 pub async fn check(source: &Source, needs: &Needs, cloud: &Cloud) -> anyhow::Result<u64> {
+    if needs.project && matches!(source, Source::Folder(_)) {
+        return Err(InputError::new(
+            "--batch",
+            source.path().display().to_string(),
+            "a folder of handoff files names no Atlas projects",
+        )
+        .with_fix("give a manifest (.csv, .json or .jsonl) with the columns customer and project")
+        .into());
+    }
     let base = source.base();
     let mut rows = stream(source);
     let mut count = 0u64;
@@ -566,11 +594,12 @@ pub async fn check(source: &Source, needs: &Needs, cloud: &Cloud) -> anyhow::Res
     .into())
 }
 
-/// The customers and accounts met so far: digests, not names, 8 bytes a row.
+/// The customers, accounts and projects met so far: digests, not names, 8 bytes a row.
 #[derive(Default)]
 struct Seen {
     customers: HashSet<u64>,
     accounts: HashSet<u64>,
+    projects: HashSet<u64>,
 }
 
 impl Seen {
@@ -594,6 +623,18 @@ impl Seen {
             )
             .with_fix(
                 "give each customer its own account: one account is encrypted with one customer's key",
+            ));
+        }
+        if let Some(p) = &r.project
+            && !self.projects.insert(digest(p.as_str()))
+        {
+            return Err(InputError::new(
+                format!("{at} project"),
+                p.as_str(),
+                "another row has the same project",
+            )
+            .with_fix(
+                "give each customer its own project: a project is encrypted with one customer's key",
             ));
         }
         Ok(r)
@@ -655,6 +696,7 @@ mod tests {
             account: true,
             location: false,
             default_location: None,
+            project: false,
         };
         let got: Vec<_> = rows(&Source::Json(path), needs, Cloud::public())
             .collect()
@@ -667,6 +709,77 @@ mod tests {
         );
         let (_, e) = got[2].as_ref().unwrap_err();
         assert_eq!(e.field, "row 3 (line 3) account");
+    }
+
+    #[tokio::test]
+    async fn atlas_rows_need_a_valid_project_each_and_a_folder_names_none() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let needs = Needs {
+            handoff: false,
+            account: false,
+            location: false,
+            default_location: None,
+            project: true,
+        };
+        let cloud = Cloud::public();
+        let csv = dir.path().join("p.csv");
+        std::fs::write(
+            &csv,
+            "Customer,Project\na,65f00000000000000000a001\nb,65f00000000000000000a002\n",
+        )
+        .unwrap();
+        assert_eq!(
+            check(&Source::Csv(csv.clone()), &needs, &cloud)
+                .await
+                .unwrap(),
+            2
+        );
+        let rows: Vec<_> = futures::StreamExt::collect::<Vec<_>>(rows(
+            &Source::Csv(csv),
+            needs.clone(),
+            cloud.clone(),
+        ))
+        .await;
+        let first = rows[0].as_ref().unwrap();
+        assert_eq!(
+            first.project.as_ref().map(GroupId::as_str),
+            Some("65f00000000000000000a001")
+        );
+
+        let jsonl = dir.path().join("p.jsonl");
+        std::fs::write(
+            &jsonl,
+            "{\"customer\":\"a\",\"project\":\"nope\"}\n{\"customer\":\"b\"}\n{\"customer\":\"c\",\"project\":\"65f00000000000000000a001\"}\n{\"customer\":\"d\",\"project\":\"65f00000000000000000a001\"}\n",
+        )
+        .unwrap();
+        let refused = check(&Source::Json(jsonl), &needs, &cloud)
+            .await
+            .unwrap_err()
+            .to_string();
+        for named in [
+            "row 1 (line 1) project `nope`",
+            "row 2 (line 2) project ``: it is empty",
+            "row 4 (line 4) project `65f00000000000000000a001`: another row has the same project",
+        ] {
+            assert!(refused.contains(named), "{named}: {refused}");
+        }
+        assert!(refused.starts_with("invalid --batch"), "{refused}");
+
+        let folder = check(&Source::Folder(dir.path().into()), &needs, &cloud)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(folder.contains("names no Atlas projects"), "{folder}");
+        // The Cosmos DB commands take no project: a folder is theirs.
+        let cosmos = Needs {
+            project: false,
+            ..needs
+        };
+        assert!(
+            check(&Source::Folder(dir.path().into()), &cosmos, &cloud)
+                .await
+                .is_ok()
+        );
     }
 
     #[test]
