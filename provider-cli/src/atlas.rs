@@ -14,7 +14,7 @@ use xtcmk::http::{AuthArgs, HttpStack};
 use xtcmk::ops::atlas::{
     AtlasCtx, disable, enable, invite, private_endpoint, register_access, rotate, secret, status,
 };
-use xtcmk::ops::batch::{DEFAULT_CONCURRENCY, Needs, items};
+use xtcmk::ops::batch::{Needs, items};
 use xtcmk::output::PlannedStep;
 use xtcmk::report::{Event, Reporter};
 use xtcmk::{AppId, Ctx, Handoff, InputError, Secret, TenantId};
@@ -317,10 +317,8 @@ pub struct StatusArgs {
     /// anything is sent.
     #[arg(long, value_name = "PATH")]
     batch: Option<PathBuf>,
-    /// With --batch: how many projects are read at once (1–1024).
-    #[arg(long, value_name = "N", requires = "batch", default_value_t = DEFAULT_CONCURRENCY as u16,
-          value_parser = clap::value_parser!(u16).range(1..=1024))]
-    concurrency: u16,
+    #[command(flatten)]
+    concurrency: batch::Concurrency,
     #[command(flatten)]
     atlas: AtlasArgs,
     #[command(flatten)]
@@ -740,8 +738,8 @@ pub async fn run(
             Ok(())
         }
         Command::Status(a) => {
-            if let Some(path) = &a.batch {
-                return status_batch(&a, path, global, printer, cloud_arg).await;
+            if let Some(path) = a.concurrency.batch(a.batch.as_deref())? {
+                return status_batch(&a, &path, global, printer, cloud_arg).await;
             }
             // Read here, not by clap: the variable must not count as --group-id next to --batch.
             let given = a
@@ -854,7 +852,7 @@ async fn status_batch(
         needs,
         &cloud,
         checked,
-        usize::from(a.concurrency),
+        a.concurrency.get(),
         move |row, reporter| items::atlas_status(shared.clone(), row, reporter),
     )
     .await

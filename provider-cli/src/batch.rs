@@ -3,11 +3,11 @@
 //! customer and per step with `-v`, each plan with `--dry-run`, one JSON record per customer
 //! with `--output json` (JSON lines, the summary last), and the summary table at the end.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use xtcmk::InputError;
-use xtcmk::cli::Printer;
+use xtcmk::cli::{Printer, UsageError};
 use xtcmk::ops::batch::{
     BatchReporter, BatchSummary, Checked, DEFAULT_CONCURRENCY, ItemOutcome, ItemState, Needs, Row,
     Source,
@@ -24,15 +24,44 @@ pub struct BatchArgs {
     #[arg(long, value_name = "PATH")]
     pub batch: Option<PathBuf>,
 
-    /// With --batch: how many customers run at once (1–1024).
-    #[arg(long, value_name = "N", requires = "batch", default_value_t = DEFAULT_CONCURRENCY as u16,
-          value_parser = clap::value_parser!(u16).range(1..=1024))]
-    pub concurrency: u16,
+    #[command(flatten)]
+    pub concurrency: Concurrency,
 }
 
 impl BatchArgs {
     pub fn concurrency(&self) -> usize {
-        usize::from(self.concurrency)
+        self.concurrency.get()
+    }
+
+    /// The `--batch` path, if given; see [`Concurrency::batch`].
+    pub fn path(&self) -> Result<Option<PathBuf>, UsageError> {
+        self.concurrency.batch(self.batch.as_deref())
+    }
+}
+
+/// `--concurrency`, for every command with a `--batch` flag.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Concurrency {
+    /// With --batch: how many customers run at once (1–1024) [default: 16].
+    // No clap default: clap does not enforce `requires` on an argument that has one.
+    #[arg(long, value_name = "N", requires = "batch",
+          value_parser = clap::value_parser!(u16).range(1..=1024))]
+    concurrency: Option<u16>,
+}
+
+impl Concurrency {
+    pub fn get(&self) -> usize {
+        self.concurrency.map_or(DEFAULT_CONCURRENCY, usize::from)
+    }
+
+    /// `batch` (the `--batch` path), or the refusal of `--concurrency` without it: clap drops
+    /// `requires` when `--batch` conflicts with a flag that is given (`--account`, `--group-id`).
+    pub fn batch(&self, batch: Option<&Path>) -> Result<Option<PathBuf>, UsageError> {
+        if batch.is_none() && self.concurrency.is_some() {
+            return Err(UsageError::new("--concurrency needs --batch")
+                .hint("pass --batch PATH to run for many customers, or leave --concurrency out"));
+        }
+        Ok(batch.map(Path::to_path_buf))
     }
 }
 

@@ -87,7 +87,7 @@ async fn run_batch(
 }
 
 pub async fn run(args: Args, global: &GlobalArgs, printer: Arc<Printer>) -> anyhow::Result<()> {
-    if let Some(path) = args.batch.batch.clone() {
+    if let Some(path) = args.batch.path()? {
         return run_batch(args, &path, global, printer).await;
     }
     let given = xtcmk::cli::optional_subscription(args.subscription.as_deref())?;

@@ -363,6 +363,32 @@ fn every_bad_input_is_refused_naming_the_field_and_the_fix_with_nothing_written(
         2,
         "--account",
     ));
+    // --concurrency belongs to --batch (clap alone lets it through next to --account).
+    for (name, base) in [
+        ("cosmos deploy", &deploy),
+        ("cosmos status", &status),
+        ("doctor", &doctor),
+    ] {
+        cases.push(case(
+            &format!("{name} --concurrency without --batch"),
+            with(base, "--concurrency", "4"),
+            2,
+            "--concurrency",
+        ));
+    }
+    cases.push(case(
+        "atlas status --concurrency without --batch",
+        strings(&[
+            "atlas",
+            "status",
+            "--group-id",
+            "65f00000000000000000a001",
+            "--concurrency",
+            "4",
+        ]),
+        2,
+        "--concurrency",
+    ));
 
     // Environment variables and cloud profiles.
     for (var, value) in [
