@@ -9,10 +9,11 @@ use std::time::{Duration, Instant};
 pub trait Clock: Send + Sync + fmt::Debug {
     fn now(&self) -> Duration;
 
-    /// A request was throttled, and its bucket is full again after `refill`: a zero-delay clock
-    /// moves on by that, since zero-delay clients retry without sleeping; other clocks ignore it.
-    fn throttled(&self, refill: Duration) {
-        let _ = refill;
+    /// A request was throttled, and its bucket is full again at `full` (on this clock): a
+    /// zero-delay clock moves on to there, since zero-delay clients retry without sleeping;
+    /// other clocks ignore it.
+    fn throttled(&self, full: Duration) {
+        let _ = full;
     }
 }
 
@@ -48,10 +49,11 @@ impl Clock for ManualClock {
     }
 }
 
-/// Real time plus, for every 429, the time its bucket takes to fill up again (zero-delay mode):
-/// clients that record their waits instead of sleeping, and so retry at once, in no order, find a
-/// full bucket. Moving on by only the `Retry-After` buys one token, and a crowd of callers larger
-/// than the bucket could then starve one of them through all its attempts.
+/// Real time plus the skips that put it, at each 429, where the throttled bucket is full again
+/// (zero-delay mode): clients that record their waits instead of sleeping, and so retry at once
+/// and in no order, find a full bucket rather than the one token a `Retry-After` buys, so one
+/// caller is very unlikely to lose every attempt to the others. 429s of the same moment move it
+/// once. Deterministic tests use [`crate::virtual_time::VirtualTime`] instead.
 #[derive(Debug, Default)]
 pub struct ZeroDelayClock {
     real: SystemClock,
@@ -63,8 +65,10 @@ impl Clock for ZeroDelayClock {
         self.real.now() + *self.skipped.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn throttled(&self, refill: Duration) {
-        *self.skipped.lock().unwrap_or_else(|p| p.into_inner()) += refill;
+    fn throttled(&self, full: Duration) {
+        let mut skipped = self.skipped.lock().unwrap_or_else(|p| p.into_inner());
+        let current = self.real.now() + *skipped;
+        *skipped += full.saturating_sub(current);
     }
 }
 
@@ -73,19 +77,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_zero_delay_clock_moves_on_by_every_refill() {
+    fn a_zero_delay_clock_moves_to_where_the_bucket_is_full_once() {
         let clock = ZeroDelayClock::default();
         let start = clock.now();
-        clock.throttled(Duration::from_secs(5));
+        clock.throttled(start + Duration::from_secs(5));
         assert!(clock.now() >= start + Duration::from_secs(5));
-        clock.throttled(Duration::from_secs(2));
-        assert!(clock.now() >= start + Duration::from_secs(7));
-    }
-
-    #[test]
-    fn a_real_clock_ignores_waits() {
-        let clock = SystemClock::default();
-        clock.throttled(Duration::from_secs(3600));
-        assert!(clock.now() < Duration::from_secs(3600));
+        // Another 429 of the same moment: the bucket is full at the same time, nothing more.
+        clock.throttled(start + Duration::from_secs(5));
+        assert!(clock.now() < start + Duration::from_secs(9));
     }
 }

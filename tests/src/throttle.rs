@@ -165,14 +165,11 @@ impl Bucket {
         }
     }
 
-    /// How long the bucket takes to fill up from where it is (an hour if it never refills).
-    fn until_full(&self, limit: BucketLimit) -> Duration {
+    /// How long the bucket takes to fill up from where it is; `None` if it never refills.
+    fn until_full(&self, limit: BucketLimit) -> Option<Duration> {
         let short = (limit.capacity as f64 - self.tokens).max(0.0);
-        if limit.refill_per_second > 0.0 {
-            Duration::from_secs_f64(short / limit.refill_per_second)
-        } else {
-            Duration::from_secs(3600)
-        }
+        (limit.refill_per_second > 0.0)
+            .then(|| Duration::from_secs_f64(short / limit.refill_per_second))
     }
 
     fn take(&mut self, limit: BucketLimit, now: Duration) -> Verdict {
@@ -246,7 +243,7 @@ impl Throttle {
 
     fn take(&self, key: Key, limit: BucketLimit) -> Verdict {
         let now = self.clock.now();
-        let (verdict, refill) = {
+        let (verdict, until_full) = {
             let mut inner = self.lock();
             let bucket = inner
                 .1
@@ -254,8 +251,9 @@ impl Throttle {
                 .or_insert_with(|| Bucket::full(limit, now));
             (bucket.take(limit, now), bucket.until_full(limit))
         };
-        if let Verdict::Throttled { .. } = verdict {
-            self.clock.throttled(refill);
+        // A bucket that never refills stays empty, however far the clock moves.
+        if let (Verdict::Throttled { .. }, Some(until_full)) = (verdict, until_full) {
+            self.clock.throttled(now + until_full);
         }
         verdict
     }
@@ -337,6 +335,43 @@ mod tests {
             Some(Verdict::Admitted { remaining: 1 })
         );
         assert_eq!(t.graph("t", "a"), None);
+    }
+
+    #[test]
+    fn in_zero_delay_mode_a_429_leaves_a_full_bucket_for_the_retries() {
+        let t = Throttle::new(
+            ThrottleOptions {
+                arm: Some(ArmLimits::uniform(BucketLimit::new(4, 2.0))),
+                graph: None,
+            },
+            Arc::new(crate::clock::ZeroDelayClock::default()),
+        );
+        let take = || t.arm("s", ArmOp::Read).unwrap();
+        for _ in 0..4 {
+            assert!(matches!(take(), Verdict::Admitted { .. }));
+        }
+        assert!(matches!(take(), Verdict::Throttled { .. }));
+        // The clock moved to where the bucket is full: four callers retrying at once all pass.
+        for left in (0..4).rev() {
+            assert_eq!(take(), Verdict::Admitted { remaining: left });
+        }
+        // A bucket that never refills stays empty: the clock does not move for it.
+        let never = Throttle::new(
+            ThrottleOptions {
+                arm: Some(ArmLimits::uniform(BucketLimit::new(1, 0.0))),
+                graph: None,
+            },
+            Arc::new(crate::clock::ZeroDelayClock::default()),
+        );
+        assert!(matches!(
+            never.arm("s", ArmOp::Read),
+            Some(Verdict::Admitted { .. })
+        ));
+        assert!(matches!(
+            never.arm("s", ArmOp::Read),
+            Some(Verdict::Throttled { .. })
+        ));
+        assert!(never.now() < Duration::from_secs(60));
     }
 
     #[test]

@@ -174,8 +174,9 @@ async fn graph_429s_hold_the_tenant() {
 
 /// Zero-delay mode, as the tools' tests run (waits recorded, not slept): every 429 moves the
 /// simulator's clock on until its bucket is full again, so a throttled run still completes. The
-/// callers retry at once and in no order, so the bucket holds as many as run at once (a smaller
-/// one could starve one caller through all its attempts).
+/// callers retry at once and in no order; here the bucket holds half the reads, so one refill
+/// serves every read left and no caller can lose all its attempts (with a bucket much smaller
+/// than the demand, one unlucky caller could).
 #[tokio::test]
 async fn zero_delay_runs_complete_with_throttling_on() {
     let sim = Sim::start_with(
@@ -196,7 +197,7 @@ async fn zero_delay_runs_complete_with_throttling_on() {
     }
     let requests = arm_requests(&sim);
     let throttled = requests.iter().filter(|e| e.status == 429).count();
-    // The second read of each operation meets the empty bucket; each 429 fills it again.
+    // Reads after the 24th meet the empty bucket; a 429 fills it again.
     assert!(throttled > 0, "the bucket ran dry");
     assert!(
         throttled * 4 < requests.len(),
