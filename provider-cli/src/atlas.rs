@@ -741,22 +741,7 @@ pub async fn run(
             if let Some(path) = a.concurrency.batch(a.batch.as_deref())? {
                 return status_batch(&a, &path, global, printer, cloud_arg).await;
             }
-            // Read here, not by clap: the variable must not count as --group-id next to --batch.
-            let given = a
-                .group_id
-                .clone()
-                .or_else(|| {
-                    std::env::var(PROJECT_VARIABLE)
-                        .ok()
-                        .filter(|v| !v.is_empty())
-                })
-                .ok_or_else(|| {
-                    UsageError::new(
-                        "atlas status needs the project: --group-id ID, or --batch PATH",
-                    )
-                    .hint(format!("or set {PROJECT_VARIABLE}"))
-                })?;
-            let group = GroupId::parse_field("--group-id", &given)?;
+            let group = status_project(a.group_id.as_deref())?;
             let atlas = atlas_ctx(global, &a.atlas, &printer)?;
             let ctx = provider_tenant(global, &a, &printer).await?;
             let report = status::run(&atlas, ctx.as_ref(), &group, &cloud_arg).await?;
@@ -797,6 +782,22 @@ pub async fn run(
             printer.json(&printer.report_document());
             Ok(())
         }
+    }
+}
+
+/// The project of a single `atlas status`: `--group-id`, else the variable (read here, not by
+/// clap, so that it does not count as `--group-id` next to `--batch`), named as given.
+fn status_project(flag: Option<&str>) -> anyhow::Result<GroupId> {
+    if let Some(g) = flag {
+        return Ok(GroupId::parse_field("--group-id", g)?);
+    }
+    match std::env::var(PROJECT_VARIABLE) {
+        Ok(v) if !v.is_empty() => Ok(GroupId::parse_field(PROJECT_VARIABLE, &v)?),
+        _ => Err(
+            UsageError::new("atlas status needs the project: --group-id ID, or --batch PATH")
+                .hint(format!("or set {PROJECT_VARIABLE} to the project id"))
+                .into(),
+        ),
     }
 }
 

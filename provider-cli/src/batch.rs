@@ -87,10 +87,11 @@ impl BatchPrinter {
     }
 }
 
-/// `fabrikam (account fabrikam-data)`.
-fn who(customer: &str, account: Option<&str>) -> String {
-    match account {
-        Some(a) if a != customer => format!("{customer} (account {a})"),
+/// `fabrikam (account fabrikam-data)`, `northwind (project 65f0…)`.
+fn who(customer: &str, account: Option<&str>, project: Option<&str>) -> String {
+    match (account, project) {
+        (Some(a), _) if a != customer => format!("{customer} (account {a})"),
+        (_, Some(p)) => format!("{customer} (project {p})"),
         _ => customer.to_string(),
     }
 }
@@ -99,7 +100,7 @@ fn outcome_line(o: &ItemOutcome) -> String {
     let mut line = format!(
         "{:<8} {}",
         o.state.label(),
-        who(&o.customer, o.account.as_deref())
+        who(&o.customer, o.account.as_deref(), o.project.as_deref())
     );
     match o.state {
         ItemState::Done => line.push_str(&format!(": {} change(s)", o.writes)),
@@ -121,6 +122,11 @@ impl BatchReporter for BatchPrinter {
     }
 
     fn event(&self, customer: &str, event: Event) {
+        // Warnings are shown as a single command shows them; the rest only with -v.
+        if let Event::Warning(w) = &event {
+            self.printer.status(format!("warning: {customer}: {w}"));
+            return;
+        }
         if !self.printer.is_verbose() {
             return;
         }
@@ -129,7 +135,7 @@ impl BatchReporter for BatchPrinter {
                 self.printer
                     .status(format!("{customer}: {}", s.line().trim()));
             }
-            Event::Warning(w) => self.printer.status(format!("{customer}: warning: {w}")),
+            Event::Warning(_) => {}
             Event::Waiting(w) => self
                 .printer
                 .status(format!("{customer}: {}", xtcmk::cli::wait_line(&w))),
@@ -157,8 +163,10 @@ impl BatchReporter for BatchPrinter {
             self.printer.json_line(&record);
         } else if o.state == ItemState::Planned {
             // A dry run renders each customer's plan.
-            self.printer
-                .text(format!("{}:", who(&o.customer, o.account.as_deref())));
+            self.printer.text(format!(
+                "{}:",
+                who(&o.customer, o.account.as_deref(), o.project.as_deref())
+            ));
             for step in &o.plan {
                 self.printer.text(format!("  {}", step.line().trim()));
             }
@@ -208,20 +216,25 @@ pub fn summary(printer: &Printer, s: &BatchSummary) {
     .map(|(n, label)| format!("{n} {label}"))
     .collect();
     printer.text(format!(
-        "{} customer(s): {}; {} change(s) made",
+        "{} customer(s): {}; {} change(s) made{}",
         s.total,
         if counts.is_empty() {
             "none".to_string()
         } else {
             counts.join(", ")
         },
-        s.writes
+        s.writes,
+        if s.warned > 0 {
+            format!("; {} with warnings (shown above)", s.warned)
+        } else {
+            String::new()
+        }
     ));
     for f in s.sorted_failures() {
         printer.text(format!(
             "  {:<7} {}: {}",
             f.state.label(),
-            who(&f.customer, f.account.as_deref()),
+            who(&f.customer, f.account.as_deref(), f.project.as_deref()),
             f.reason
         ));
     }

@@ -78,7 +78,7 @@ fn each_project_gets_its_own_outcome_and_the_summary_names_the_others() {
     let line = |who: &str| {
         out.stdout
             .lines()
-            .find(|l| l.contains(&format!(" {who}: ")))
+            .find(|l| l.contains(&format!(" {who} (project ")))
             .unwrap_or_else(|| panic!("no line for {who}:\n{}", out.stdout))
             .to_string()
     };
@@ -89,6 +89,12 @@ fn each_project_gets_its_own_outcome_and_the_summary_names_the_others() {
         out.stdout
     );
     assert!(line("Tailspin").trim_start().starts_with("failed"));
+    assert!(
+        out.stdout
+            .contains(&format!("failed  Tailspin (project {FORBIDDEN}): ")),
+        "{}",
+        out.stdout
+    );
     assert!(line("Tailspin").contains("cannot access"), "{}", out.stdout);
     assert!(!out.stdout.contains("Fabrikam"), "{}", out.stdout);
     assert!(w.writes_since(mark).is_empty(), "status is read-only");
@@ -105,12 +111,14 @@ fn each_project_gets_its_own_outcome_and_the_summary_names_the_others() {
             .unwrap_or_else(|| panic!("no record of {customer}"))
     };
     assert_eq!(of("Fabrikam")["state"], "intact");
-    assert_eq!(of("Fabrikam")["groupId"], GROUP);
+    assert_eq!(of("Fabrikam")["project"], GROUP);
     assert_eq!(of("Fabrikam")["status"]["valid"], true);
     assert_eq!(of("Fabrikam")["status"]["mode"], "secret");
     assert_eq!(of("Northwind")["state"], "broken");
     assert_eq!(of("Northwind")["status"]["enabled"], false);
     assert_eq!(of("Tailspin")["state"], "failed");
+    // A failed record names its project too, and so does the summary's line.
+    assert_eq!(of("Tailspin")["project"], FORBIDDEN);
     assert_eq!(
         of("Tailspin")["error"]["code"],
         "USER_CANNOT_ACCESS_GROUP",
@@ -120,6 +128,7 @@ fn each_project_gets_its_own_outcome_and_the_summary_names_the_others() {
     let summary = records.last().unwrap();
     assert_eq!(summary["record"], "summary");
     assert_eq!(summary["command"], "atlas status");
+    assert_eq!(summary["failures"][1]["project"], FORBIDDEN);
     assert_eq!(
         (&summary["intact"], &summary["broken"], &summary["failed"]),
         (&Value::from(1), &Value::from(1), &Value::from(1))
@@ -142,7 +151,8 @@ fn every_project_valid_is_exit_0_and_a_broken_one_is_exit_3() {
     let out = w.run(&["status", "--batch", "manifest.csv"]);
     assert_eq!(out.code, 3, "{}", out.shown());
     assert!(
-        out.stdout.contains("broken  Fabrikam: valid"),
+        out.stdout
+            .contains(&format!("broken  Fabrikam (project {GROUP}): valid: false")),
         "{}",
         out.stdout
     );
@@ -169,6 +179,18 @@ fn bad_rows_a_folder_and_group_id_with_batch_are_refused_before_anything_is_sent
         assert!(out.stderr.contains(named), "{named}\n{}", out.stderr);
     }
     assert!(out.stderr.contains("nothing was sent"), "{}", out.stderr);
+    // The rows come first: without any Atlas credential the answer is the same.
+    let mut env = w.env();
+    env.retain(|(k, _)| !k.starts_with("MONGODB_ATLAS_"));
+    let bare = xtcmk_sim::bin_run::run_bin(
+        BIN,
+        w.dir.path(),
+        &["atlas", "status", "--batch", "manifest.csv"],
+        &env,
+    );
+    assert_eq!(bare.code, 1, "{}", bare.shown());
+    assert!(bare.stderr.contains("nothing was sent"), "{}", bare.stderr);
+    assert!(!bare.stderr.contains("credentials"), "{}", bare.stderr);
 
     let folder = w.run(&["status", "--batch", "."]);
     assert_eq!(folder.code, 1, "{}", folder.shown());
@@ -210,18 +232,117 @@ fn the_project_variable_is_the_single_status_default_and_ignored_by_a_batch() {
     let mut env = w.env();
     env.retain(|(k, _)| k != "MONGODB_ATLAS_PROJECT_ID");
     env.push(("MONGODB_ATLAS_PROJECT_ID".into(), OFF.into()));
-    let run = |args: &[&str]| {
+    let run = |args: &[&str], env: &[(String, String)]| {
         let mut all = vec!["atlas".to_string()];
         all.extend(args.iter().map(|a| a.to_string()));
-        xtcmk_sim::bin_run::run_bin(BIN, w.dir.path(), &all, &env)
+        xtcmk_sim::bin_run::run_bin(BIN, w.dir.path(), &all, env)
     };
-    let single = run(&["status"]);
+    let single = run(&["status"], &env);
     assert_eq!(single.code, 3, "{}", single.shown());
     assert!(
         single.stdout.contains(&format!("Atlas project {OFF}")),
         "{}",
         single.stdout
     );
-    let batch = run(&["status", "--batch", "manifest.csv"]);
+    let batch = run(&["status", "--batch", "manifest.csv"], &env);
     assert_eq!(batch.code, 0, "{}", batch.shown());
+    // A bad value names the variable it came from.
+    env.retain(|(k, _)| k != "MONGODB_ATLAS_PROJECT_ID");
+    env.push(("MONGODB_ATLAS_PROJECT_ID".into(), "65f0".into()));
+    let bad = run(&["status"], &env);
+    assert_eq!(bad.code, 1, "{}", bad.shown());
+    assert!(
+        bad.stderr
+            .contains("invalid MONGODB_ATLAS_PROJECT_ID `65f0`"),
+        "{}",
+        bad.stderr
+    );
+}
+
+#[test]
+fn a_secret_about_to_expire_is_warned_about_per_customer_and_counted() {
+    let w = world(&[("Fabrikam", GROUP), ("Northwind", OFF)]);
+    {
+        // The project's secret (made by enable) expires in ten days.
+        let mut state = w.sim.state();
+        let name = format!("xtcmk-atlas-{GROUP}");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let soon = now + 10 * 86_400;
+        for app in state
+            .tenants
+            .iter_mut()
+            .flat_map(|t| t.applications.iter_mut())
+        {
+            for p in app.password_credentials.iter_mut() {
+                if p.display_name == name {
+                    p.end_date_time = soon;
+                }
+            }
+        }
+    }
+    let out = w.run(&["status", "--batch", "manifest.csv"]);
+    assert_eq!(out.code, 3, "{}", out.shown());
+    assert!(
+        out.stderr.contains(&format!(
+            "warning: Fabrikam: the client secret expires in 9 days: xtcmk-provider atlas rotate-secret --group-id {GROUP}"
+        )) || out.stderr.contains("warning: Fabrikam: the client secret expires in 10 days"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stdout.contains("; 1 with warnings (shown above)"),
+        "{}",
+        out.stdout
+    );
+    let out = w.run(&["--output", "json", "status", "--batch", "manifest.csv"]);
+    let records = records(&out.stdout);
+    let fabrikam = records
+        .iter()
+        .find(|r| r["customer"] == "Fabrikam")
+        .unwrap();
+    assert_eq!(fabrikam["state"], "intact", "{fabrikam}");
+    assert!(
+        fabrikam["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("the client secret expires in"),
+        "{fabrikam}"
+    );
+    let northwind = records
+        .iter()
+        .find(|r| r["customer"] == "Northwind")
+        .unwrap();
+    assert!(northwind.get("warnings").is_none(), "{northwind}");
+    assert_eq!(records.last().unwrap()["warned"], 1);
+}
+
+#[test]
+fn without_the_provider_tenant_the_secrets_expiry_is_unknown_not_silently_fine() {
+    let w = world(&[("Fabrikam", GROUP)]);
+    // A sign-in that cannot work: the client-secret credential without its variables.
+    let out = w.run(&[
+        "--output",
+        "json",
+        "status",
+        "--batch",
+        "manifest.csv",
+        "--auth",
+        "client-secret",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.shown());
+    assert!(
+        out.stderr.contains("the secrets' expiry is not shown"),
+        "{}",
+        out.stderr
+    );
+    let records = records(&out.stdout);
+    let checks = records[0]["status"]["checks"].as_array().unwrap();
+    let secret = checks
+        .iter()
+        .find(|c| c["item"] == "client secret")
+        .unwrap_or_else(|| panic!("no client secret check: {checks:?}"));
+    assert_eq!(secret["state"], "unknown", "{secret}");
 }

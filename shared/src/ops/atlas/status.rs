@@ -180,6 +180,11 @@ pub async fn run(
                 format!("the app's secrets cannot be read: {e}"),
             )),
         }
+    } else if let (Some(AccessMode::Secret), None) = (mode, ctx) {
+        checks.push(Check::unknown(
+            "client secret",
+            "its expiry is not known: the provider's tenant could not be read",
+        ));
     }
 
     let valid = config.is_valid();

@@ -282,9 +282,7 @@ pub async fn atlas_status(
     } else {
         ItemState::Broken
     };
-    let mut item = ItemOutcome::new(&row.customer, None, state)
-        .field("groupId", group)
-        .field("status", &report);
+    let mut item = ItemOutcome::new(&row.customer, None, state).field("status", &report);
     if !failed.is_empty() {
         item.reason = Some(failed.join("; "));
     }

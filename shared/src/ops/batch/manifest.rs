@@ -39,7 +39,7 @@ impl Source {
     /// The source at `path` (`--batch`): a folder, a `.csv` file, or a `.json`/`.jsonl` file.
     pub fn at(flag: &str, path: &Path) -> Result<Source, InputError> {
         let shown = path.display().to_string();
-        let fix = "pass a folder of handoff files, or a manifest ending in .csv, .json or .jsonl (columns customer, handoff, account, location)";
+        let fix = "pass a folder of handoff files, or a manifest ending in .csv, .json or .jsonl (columns customer, handoff, account, location, project: those the command uses)";
         let meta = std::fs::metadata(path).map_err(|e| {
             InputError::new(flag, &shown, format!("cannot read it: {e}")).with_fix(fix)
         })?;
@@ -538,7 +538,7 @@ pub fn row(
 }
 
 /// Every row of `source` checked, streaming: the number of rows, or a refusal listing the bad
-/// ones (and duplicated customers or accounts), before anything is sent.
+/// ones (and duplicated customers, accounts or projects), before anything is sent.
 pub async fn check(source: &Source, needs: &Needs, cloud: &Cloud) -> anyhow::Result<u64> {
     if needs.project && matches!(source, Source::Folder(_)) {
         return Err(InputError::new(

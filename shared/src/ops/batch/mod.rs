@@ -1,7 +1,7 @@
 //! Batch: one command for many customers. Every row of the source ([`manifest`]) is checked
 //! before anything is sent; then the command's library operation runs for each customer
-//! ([`items`]), at most `concurrency` at a time, over the caller's one HTTP stack (so every
-//! customer's requests share its pacing). One customer's failure is that customer's outcome and
+//! ([`items`]), at most `concurrency` at a time, over the caller's clients (for ARM one HTTP
+//! stack, so every customer's requests share its pacing). One customer's failure is that customer's outcome and
 //! never stops another. The loop keeps counters and one line per customer that did not succeed;
 //! each customer's result goes to the [`BatchReporter`] as it finishes and is then dropped, so
 //! memory does not grow with the number of customers.
@@ -62,6 +62,8 @@ pub struct ItemOutcome {
     pub customer: String,
     /// The account (name) the customer's row names, if any.
     pub account: Option<String>,
+    /// The Atlas project the customer's row names, if any.
+    pub project: Option<String>,
     pub state: ItemState,
     /// Changes made in a tenant for this customer.
     pub writes: usize,
@@ -71,6 +73,8 @@ pub struct ItemOutcome {
     pub plan: Vec<crate::output::StepReport>,
     /// The customer's JSON record: its command's result fields.
     pub fields: Map<String, Value>,
+    /// What the customer's operation warned about (a secret about to expire, …).
+    pub warnings: Vec<String>,
 }
 
 impl ItemOutcome {
@@ -78,11 +82,13 @@ impl ItemOutcome {
         Self {
             customer: customer.to_string(),
             account,
+            project: None,
             state,
             writes: 0,
             reason: None,
             plan: Vec::new(),
             fields: Map::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -113,18 +119,24 @@ impl ItemOutcome {
         )
     }
 
-    /// The customer's JSON record: `customer`, `account`, `state`, `writes`, `reason`, then the
-    /// command's fields.
+    /// The customer's JSON record: `customer`, `account`, `project`, `state`, `writes`, `reason`,
+    /// `warnings`, then the command's fields.
     pub fn record(&self) -> Value {
         let mut m = Map::new();
         m.insert("customer".into(), Value::String(self.customer.clone()));
         if let Some(a) = &self.account {
             m.insert("account".into(), Value::String(a.clone()));
         }
+        if let Some(p) = &self.project {
+            m.insert("project".into(), Value::String(p.clone()));
+        }
         m.insert("state".into(), Value::String(self.state.label().into()));
         m.insert("writes".into(), Value::from(self.writes));
         if let Some(r) = &self.reason {
             m.insert("reason".into(), Value::String(r.clone()));
+        }
+        if !self.warnings.is_empty() {
+            m.insert("warnings".into(), Value::from(self.warnings.clone()));
         }
         if !self.plan.is_empty() {
             m.insert(
@@ -149,14 +161,21 @@ pub trait BatchReporter: Send + Sync {
     fn finished(&self, outcome: &ItemOutcome);
 }
 
-/// One customer's events, passed on with its name.
+/// One customer's events, passed on with its name; its warnings are kept for its record.
 struct ItemReporter {
     customer: String,
     batch: Arc<dyn BatchReporter>,
+    warnings: std::sync::Mutex<Vec<String>>,
 }
 
 impl Reporter for ItemReporter {
     fn report(&self, event: Event) {
+        if let Event::Warning(w) = &event {
+            self.warnings
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(w.clone());
+        }
         self.batch.event(&self.customer, event);
     }
 }
@@ -167,6 +186,8 @@ pub struct Failure {
     pub customer: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
     pub state: ItemState,
     pub reason: String,
 }
@@ -182,6 +203,8 @@ pub struct BatchSummary {
     pub planned: u64,
     pub broken: u64,
     pub failed: u64,
+    /// Customers whose operation warned (each warning is in its record).
+    pub warned: u64,
     /// Changes made in all tenants.
     pub writes: u64,
     pub failures: Vec<Failure>,
@@ -199,10 +222,14 @@ impl BatchSummary {
         };
         *n += 1;
         self.writes += o.writes as u64;
+        if !o.warnings.is_empty() {
+            self.warned += 1;
+        }
         if matches!(o.state, ItemState::Failed | ItemState::Broken) {
             self.failures.push(Failure {
                 customer: o.customer.clone(),
                 account: o.account.clone(),
+                project: o.project.clone(),
                 state: o.state,
                 reason: o.reason.clone().unwrap_or_default(),
             });
@@ -282,12 +309,14 @@ where
                 };
                 let customer = row.customer.clone();
                 let account = row.account.as_ref().map(|a| a.as_str().to_string());
-                let item: SharedReporter = Arc::new(ItemReporter {
+                let project = row.project.as_ref().map(|p| p.as_str().to_string());
+                let item = Arc::new(ItemReporter {
                     customer: customer.clone(),
                     batch,
+                    warnings: Default::default(),
                 });
                 // A task of its own: a panic is this customer's failure, not the batch's.
-                match tokio::spawn(work(row, item)).await {
+                let mut outcome = match tokio::spawn(work(row, item.clone())).await {
                     Ok(Ok(outcome)) => outcome,
                     Ok(Err(e)) => ItemOutcome::failed(&customer, account, &e),
                     Err(e) => ItemOutcome::failed(
@@ -295,7 +324,11 @@ where
                         account,
                         &anyhow::anyhow!("the run for this customer stopped: {e}"),
                     ),
-                }
+                };
+                outcome.project = outcome.project.or(project);
+                outcome.warnings =
+                    std::mem::take(&mut *item.warnings.lock().unwrap_or_else(|p| p.into_inner()));
+                outcome
             }
         })
         .buffer_unordered(concurrency.max(1));
