@@ -346,3 +346,49 @@ fn without_the_provider_tenant_the_secrets_expiry_is_unknown_not_silently_fine()
         .unwrap_or_else(|| panic!("no client secret check: {checks:?}"));
     assert_eq!(secret["state"], "unknown", "{secret}");
 }
+
+#[test]
+fn a_service_account_batch_fetches_one_token_for_every_project_at_once() {
+    const CLIENT_ID: &str = "mdb_sa_id_65f00000000000000000b002";
+    const CLIENT_SECRET: &str = "mdb_sa_sk_batch-secret-for-this-test";
+    let w = world(&[("Fabrikam", GROUP), ("Northwind", OFF)]);
+    w.sim.state().atlas.add_service_account(
+        CLIENT_ID,
+        CLIENT_SECRET,
+        &[GROUP, OFF],
+        &["GROUP_OWNER"],
+    );
+    let mut env = w.env();
+    env.retain(|(k, _)| !k.starts_with("MONGODB_ATLAS_"));
+    env.push(("MONGODB_ATLAS_CLIENT_ID".into(), CLIENT_ID.into()));
+    env.push(("MONGODB_ATLAS_CLIENT_SECRET".into(), CLIENT_SECRET.into()));
+    let mark = w.sim.log().mark();
+    let out = xtcmk_sim::bin_run::run_bin(
+        BIN,
+        w.dir.path(),
+        &[
+            "atlas",
+            "status",
+            "--batch",
+            "manifest.csv",
+            "--concurrency",
+            "8",
+        ],
+        &env,
+    );
+    assert_eq!(out.code, 3, "{}", out.shown());
+    assert!(
+        out.stdout.contains("2 customer(s): 1 intact, 1 broken"),
+        "{}",
+        out.stdout
+    );
+    // Both projects are read at once; they wait for one token rather than each fetching one.
+    let tokens = w
+        .sim
+        .log()
+        .since(mark)
+        .iter()
+        .filter(|e| e.method == "POST" && e.path == "/api/oauth/token")
+        .count();
+    assert_eq!(tokens, 1);
+}

@@ -303,7 +303,8 @@ pub struct AtlasServiceAccountCredential {
     client_secret: Secret,
     token_url: Url,
     pipeline: Pipeline,
-    cached: Mutex<Option<AccessToken>>,
+    /// Held across a fetch, so concurrent callers (a batch) wait for one token, not fetch many.
+    cached: tokio::sync::Mutex<Option<AccessToken>>,
 }
 
 impl fmt::Debug for AtlasServiceAccountCredential {
@@ -329,7 +330,7 @@ impl AtlasServiceAccountCredential {
             client_secret,
             token_url,
             pipeline,
-            cached: Mutex::new(None),
+            cached: tokio::sync::Mutex::new(None),
         }
     }
 
@@ -384,13 +385,8 @@ impl TokenCredential for AtlasServiceAccountCredential {
         _options: Option<TokenRequestOptions<'_>>,
     ) -> azure_core::Result<AccessToken> {
         let fresh_until = OffsetDateTime::now_utc() + azure_core::time::Duration::seconds(60);
-        if let Some(token) = self
-            .cached
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-            .filter(|t| t.expires_on > fresh_until)
-        {
+        let mut cached = self.cached.lock().await;
+        if let Some(token) = cached.as_ref().filter(|t| t.expires_on > fresh_until) {
             return Ok(token.clone());
         }
         let token = self.fetch().await.map_err(|e| {
@@ -400,7 +396,7 @@ impl TokenCredential for AtlasServiceAccountCredential {
                 "cannot get an Atlas service account token",
             )
         })?;
-        *self.cached.lock().unwrap_or_else(|p| p.into_inner()) = Some(token.clone());
+        *cached = Some(token.clone());
         Ok(token)
     }
 }
