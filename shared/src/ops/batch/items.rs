@@ -10,7 +10,7 @@ use crate::context::Ctx;
 use crate::cosmos::{AccountName, CosmosCmkAccount, Location};
 use crate::documents::Handoff;
 use crate::ops::atlas::AtlasCtx;
-use crate::output::{Action, CheckState, StepKind, cloud_writes};
+use crate::output::{Action, Check, StepKind, cloud_writes};
 use crate::report::{Event, SharedReporter};
 use crate::{AppId, Refusal, ResourceId, SubscriptionId};
 use std::path::PathBuf;
@@ -62,36 +62,59 @@ fn item_ctx(ctx: &Ctx, reporter: SharedReporter) -> anyhow::Result<Ctx> {
     Ok(ctx.with_reporter(reporter)?)
 }
 
-fn handoff_path(row: &Row) -> anyhow::Result<&PathBuf> {
-    row.handoff.as_ref().ok_or_else(|| {
-        crate::InputError::new(format!("{} handoff", row.at), "", "it is empty")
-            .with_fix("give the customer's handoff file")
+/// A field of the row the command needs (the check already refused rows without it).
+fn needed<'r, T>(row: &Row, value: Option<&'r T>, field: &str, fix: &str) -> anyhow::Result<&'r T> {
+    value.ok_or_else(|| {
+        crate::InputError::new(format!("{} {field}", row.at), "", "it is empty")
+            .with_fix(fix)
             .into()
     })
+}
+
+fn handoff_path(row: &Row) -> anyhow::Result<&PathBuf> {
+    needed(
+        row,
+        row.handoff.as_ref(),
+        "handoff",
+        "give the customer's handoff file",
+    )
 }
 
 fn account(row: &Row) -> anyhow::Result<&AccountName> {
-    row.account.as_ref().ok_or_else(|| {
-        crate::InputError::new(format!("{} account", row.at), "", "it is empty")
-            .with_fix("give the customer's account name")
-            .into()
-    })
+    needed(
+        row,
+        row.account.as_ref(),
+        "account",
+        "give the customer's account name",
+    )
 }
 
 fn project(row: &Row) -> anyhow::Result<&GroupId> {
-    row.project.as_ref().ok_or_else(|| {
-        crate::InputError::new(format!("{} project", row.at), "", "it is empty")
-            .with_fix("give the customer's Atlas project id")
-            .into()
-    })
+    needed(
+        row,
+        row.project.as_ref(),
+        "project",
+        "give the customer's Atlas project id",
+    )
 }
 
 fn location(row: &Row) -> anyhow::Result<&Location> {
-    row.location.as_ref().ok_or_else(|| {
-        crate::InputError::new(format!("{} location", row.at), "", "it is empty")
-            .with_fix("give the row a location, or pass --location")
-            .into()
-    })
+    needed(
+        row,
+        row.location.as_ref(),
+        "location",
+        "give the row a location, or pass --location",
+    )
+}
+
+/// The failed checks in one line: `item: detail; item: detail`, or `None` when none failed.
+fn failed_checks(checks: &[Check]) -> Option<String> {
+    let failed: Vec<String> = checks
+        .iter()
+        .filter(|c| c.failed())
+        .map(|c| format!("{}: {}", c.item, c.detail))
+        .collect();
+    (!failed.is_empty()).then(|| failed.join("; "))
 }
 
 fn app(flag: Option<&str>, handoff: &Handoff) -> anyhow::Result<AppId> {
@@ -192,12 +215,8 @@ pub async fn doctor(
         exchange: shared.exchange,
     };
     let report = super::super::doctor::run(&ctx, &spec).await?;
-    let failed: Vec<String> = report
-        .failed()
-        .iter()
-        .map(|c| format!("{}: {}", c.item, c.detail))
-        .collect();
-    let state = if failed.is_empty() {
+    let failed = failed_checks(&report.checks);
+    let state = if failed.is_none() {
         ItemState::Intact
     } else {
         ItemState::Broken
@@ -209,9 +228,7 @@ pub async fn doctor(
     )
     .field("accountId", &account)
     .field("checks", &report.checks);
-    if !failed.is_empty() {
-        item.reason = Some(failed.join("; "));
-    }
+    item.reason = failed;
     Ok(item)
 }
 
@@ -237,21 +254,13 @@ pub async fn status(
         .field("customerManagedKeyStatus", &report.status)
         .field("checks", &report.checks);
     if state == ItemState::Broken {
-        let failed: Vec<String> = report
-            .checks
-            .iter()
-            .filter(|c| c.state == CheckState::Fail)
-            .map(|c| format!("{}: {}", c.item, c.detail))
-            .collect();
-        item.reason = Some(if failed.is_empty() {
+        item.reason = Some(failed_checks(&report.checks).unwrap_or_else(|| {
             report
                 .status
                 .as_ref()
                 .map(|s| s.words())
                 .unwrap_or_else(|| "no key status reported".into())
-        } else {
-            failed.join("; ")
-        });
+        }));
     }
     Ok(item)
 }
@@ -271,20 +280,13 @@ pub async fn atlas_status(
         .transpose()?;
     let report =
         super::super::atlas::status::run(&atlas, ctx.as_ref(), group, &shared.cloud_arg).await?;
-    let failed: Vec<String> = report
-        .checks
-        .iter()
-        .filter(|c| c.failed())
-        .map(|c| format!("{}: {}", c.item, c.detail))
-        .collect();
-    let state = if failed.is_empty() {
+    let failed = failed_checks(&report.checks);
+    let state = if failed.is_none() {
         ItemState::Intact
     } else {
         ItemState::Broken
     };
     let mut item = ItemOutcome::new(&row.customer, None, state).field("status", &report);
-    if !failed.is_empty() {
-        item.reason = Some(failed.join("; "));
-    }
+    item.reason = failed;
     Ok(item)
 }
