@@ -62,7 +62,7 @@ pub struct ItemOutcome {
     pub customer: String,
     /// The account (name) the customer's row names, if any.
     pub account: Option<String>,
-    /// The Atlas project the customer's row names, if any.
+    /// The Atlas project the customer's row names, if any (set by [`run`] from the row).
     pub project: Option<String>,
     pub state: ItemState,
     /// Changes made in a tenant for this customer.
@@ -325,7 +325,7 @@ where
                         &anyhow::anyhow!("the run for this customer stopped: {e}"),
                     ),
                 };
-                outcome.project = outcome.project.or(project);
+                outcome.project = project;
                 outcome.warnings =
                     std::mem::take(&mut *item.warnings.lock().unwrap_or_else(|p| p.into_inner()));
                 outcome
